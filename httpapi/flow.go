@@ -1,0 +1,4 @@
+package httpapi
+
+// flowRoutes registers the routes of this resource.
+func (s *Server) flowRoutes() {}

@@ -1,0 +1,4 @@
+package httpapi
+
+// userRoutes registers the routes of this resource.
+func (s *Server) userRoutes() {}

@@ -1,0 +1,92 @@
+package fieldwork
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence contract both storage engines satisfy. Business rules live above it,
+// in Service; a store persists, scopes every read and write by organization and translates
+// driver errors (unique violation → conflict, no rows → not found) where they occur.
+type Store interface {
+	// Update runs fn in one read-write transaction confined to one organization: either every
+	// write fn makes through tx is committed, or none is. fn may be run more than once when
+	// the engine asks for a retry, so it must not have effects outside tx.
+	Update(ctx context.Context, orgID ID, fn func(tx Tx) error) error
+	// View runs fn in one read-only transaction confined to one organization.
+	View(ctx context.Context, orgID ID, fn func(tx Tx) error) error
+
+	// CreateOrganization stores a new organization with its roles, its first user and that
+	// user's token, in one transaction.
+	CreateOrganization(ctx context.Context, org *Organization, roles []*Role, owner *User, token *Token) error
+	// CountOrganizations returns how many organizations exist.
+	CountOrganizations(ctx context.Context) (int, error)
+	// FindTokenByHash returns the token with that secret hash, in any organization, or a
+	// not-found error. It is the only lookup not scoped by organization: a request's
+	// organization is known only once its token is.
+	FindTokenByHash(ctx context.Context, hash string) (*Token, error)
+
+	// Ping reports whether the database is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Tx is one transaction of one organization. Every method reads or writes only that
+// organization's rows. Finders return an *Error with code ENOTFOUND when nothing matches.
+type Tx interface {
+	OrganizationID() ID
+	FindOrganization(ctx context.Context) (*Organization, error)
+
+	FindRoles(ctx context.Context) ([]*Role, error)
+	FindRoleByID(ctx context.Context, id ID) (*Role, error)
+
+	FindUserByID(ctx context.Context, id ID) (*User, error)
+	FindUserByEmail(ctx context.Context, email string) (*User, error)
+	// FindUsersByEmails returns the users with those (lower-case) emails; missing ones are
+	// simply absent.
+	FindUsersByEmails(ctx context.Context, emails []string) ([]*User, error)
+	FindUsers(ctx context.Context, f UserFilter) ([]*User, int, error)
+	CreateUser(ctx context.Context, u *User) error
+	UpdateUser(ctx context.Context, u *User) error
+	DeleteUser(ctx context.Context, id ID) error
+	CountActiveOwners(ctx context.Context) (int, error)
+
+	CreateToken(ctx context.Context, t *Token) error
+	FindTokenByID(ctx context.Context, id ID) (*Token, error)
+	FindTokensByUser(ctx context.Context, userID ID) ([]*Token, error)
+	UpdateToken(ctx context.Context, t *Token) error
+	RevokeUserTokens(ctx context.Context, userID ID) error
+
+	FindHubByID(ctx context.Context, id ID) (*Hub, error)
+	FindHubByName(ctx context.Context, name string) (*Hub, error)
+	FindHubs(ctx context.Context, f HubFilter) ([]*Hub, int, error)
+	CreateHub(ctx context.Context, h *Hub) error
+	UpdateHub(ctx context.Context, h *Hub) error
+	DeleteHub(ctx context.Context, id ID) error
+	// HubReferenced reports whether any task or user still references the hub.
+	HubReferenced(ctx context.Context, id ID) (bool, error)
+
+	FindFlowByID(ctx context.Context, id ID) (*Flow, error)
+	FindFlowByName(ctx context.Context, name string) (*Flow, error)
+	FindFlows(ctx context.Context, f FlowFilter) ([]*Flow, int, error)
+	CreateFlow(ctx context.Context, f *Flow) error
+	UpdateFlow(ctx context.Context, f *Flow) error
+	DeleteFlow(ctx context.Context, id ID) error
+
+	// FindTaskByID returns the task; in an Update transaction the row is locked against
+	// concurrent writers until commit.
+	FindTaskByID(ctx context.Context, id ID) (*Task, error)
+	FindTasks(ctx context.Context, f TaskFilter) ([]*Task, error)
+	CountTasks(ctx context.Context, f TaskFilter) (TaskCounts, error)
+	CreateTask(ctx context.Context, t *Task) error
+	UpdateTask(ctx context.Context, t *Task) error
+	// DeleteTask removes a task; at stamps the organization's task data version.
+	DeleteTask(ctx context.Context, id ID, at time.Time) error
+	// LatestTaskChange returns the newest updatedTime (Unix seconds) of the organization's
+	// tasks, including deletions, or 0.
+	LatestTaskChange(ctx context.Context) (int64, error)
+
+	AddHistory(ctx context.Context, h *History) error
+	FindHistories(ctx context.Context, taskID ID, newestFirst bool, offset, limit int) ([]*History, int, error)
+}

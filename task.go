@@ -1,0 +1,248 @@
+package fieldwork
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Task statuses (SPEC §5.2).
+const (
+	StatusUnassigned = "UNASSIGNED"
+	StatusOngoing    = "ONGOING"
+	StatusDone       = "DONE"
+)
+
+// Task types (SPEC §5.1). taskMaster and taskChild are official but never created here.
+const (
+	TaskTypeTask           = "task"
+	TaskTypeActivityMaster = "activityMaster"
+	TaskTypeActivityChild  = "activityChild"
+	TaskTypeTaskMaster     = "taskMaster"
+	TaskTypeTaskChild      = "taskChild"
+)
+
+// AssignedTo is the first assignee as embedded in a task.
+type AssignedTo struct {
+	ID           ID     `json:"_id"`
+	Name         string `json:"name"`
+	Email        string `json:"email"`
+	HubID        []ID   `json:"hubId"`
+	RoleID       ID     `json:"roleId"`
+	Organization any    `json:"organization"`
+	Role         any    `json:"role"`
+}
+
+// Task is a unit of field work. Its component values (Values) sit at the top level of its JSON
+// object beside the fixed keys.
+type Task struct {
+	ID                 ID              `json:"_id"`
+	OrganizationID     ID              `json:"organizationId"`
+	Flow               string          `json:"flow"`
+	FlowID             *ID             `json:"flowId"`
+	HubID              ID              `json:"hubId"`
+	Hub                *HubRef         `json:"hub"`
+	Status             string          `json:"status"`
+	SubStatus          *string         `json:"-"` // emitted on activity masters only
+	TaskType           string          `json:"taskType"`
+	ParentID           *ID             `json:"parentId,omitempty"`
+	SubID              []ID            `json:"subId,omitempty"`
+	WorkflowID         *ID             `json:"workflowId,omitempty"`
+	Workflow           json.RawMessage `json:"workflow,omitempty"`
+	StepOrder          *int            `json:"stepOrder,omitempty"`
+	Title              *string         `json:"title"`
+	Content            *string         `json:"content"`
+	Label              *string         `json:"label"`
+	ExpectedCoordinate *string         `json:"expectedCoordinate"`
+	Assignee           []string        `json:"assignee"`
+	AssignedTo         *AssignedTo     `json:"assignedTo"`
+	AssignedBy         *string         `json:"assignedBy"`
+	AssignedTime       Time            `json:"assignedTime"`
+	DoneBy             *string         `json:"doneBy"`
+	DoneTime           Time            `json:"doneTime"`
+	DoneCoordinate     *string         `json:"doneCoordinate"`
+	DoneFrom           *string         `json:"doneFrom"`
+	StartTime          Time            `json:"startTime"`
+	EndTime            Time            `json:"endTime"`
+	OrderIndex         float64         `json:"orderIndex"`
+	RefID              *string         `json:"refId"`
+	CreatedFrom        string          `json:"createdFrom"`
+	CreatedBy          string          `json:"createdBy"`
+	UpdatedBy          string          `json:"updatedBy"`
+	CreatedTime        Time            `json:"createdTime"`
+	UpdatedTime        Time            `json:"updatedTime"`
+	Version            int             `json:"version"`
+
+	// Values holds the flow component values, keyed by component id.
+	Values map[string]json.RawMessage `json:"-"`
+	// Histories is filled only for GET /task/{taskId}.
+	Histories []*History `json:"-"`
+}
+
+// taskJSON has the same fields as Task without its methods, for the default encoder.
+type taskJSON Task
+
+// MarshalJSON encodes the fixed keys, then the component values in key order, then
+// `histories` when loaded. Activity keys are omitted on plain tasks; masters add `subStatus`
+// and the aliases `name` (of `title`) and `tasks` (of `subId`).
+func (t *Task) MarshalJSON() ([]byte, error) {
+	fixed, err := json.Marshal((*taskJSON)(t))
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(fixed) + 64*len(t.Values))
+	buf.Write(fixed[:len(fixed)-1])
+	if t.TaskType == TaskTypeActivityMaster {
+		appendKV(&buf, "subStatus", t.SubStatus)
+		appendKV(&buf, "name", t.Title)
+		appendKV(&buf, "tasks", t.SubID)
+	}
+	keys := make([]string, 0, len(t.Values))
+	for k := range t.Values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := t.Values[k]
+		if len(v) == 0 {
+			v = json.RawMessage("null")
+		}
+		appendKV(&buf, k, v)
+	}
+	if t.Histories != nil {
+		appendKV(&buf, "histories", t.Histories)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+func appendKV(buf *bytes.Buffer, k string, v any) {
+	kb, _ := json.Marshal(k)
+	vb, err := json.Marshal(v)
+	if err != nil {
+		vb = []byte("null")
+	}
+	buf.WriteByte(',')
+	buf.Write(kb)
+	buf.WriteByte(':')
+	buf.Write(vb)
+}
+
+// UnmarshalJSON decodes a stored task: fixed keys into fields, every other key into Values.
+func (t *Task) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, (*taskJSON)(t)); err != nil {
+		return err
+	}
+	if v, ok := m["subStatus"]; ok {
+		if err := json.Unmarshal(v, &t.SubStatus); err != nil {
+			return err
+		}
+	}
+	for k, v := range m {
+		if taskFixedKeys[k] {
+			continue
+		}
+		if t.Values == nil {
+			t.Values = map[string]json.RawMessage{}
+		}
+		t.Values[k] = v
+	}
+	return nil
+}
+
+// taskFixedKeys are the JSON keys Task encodes itself; every other key is a component value.
+var taskFixedKeys = func() map[string]bool {
+	m := map[string]bool{"subStatus": true, "name": true, "tasks": true, "histories": true}
+	typ := reflect.TypeOf(taskJSON{})
+	for i := 0; i < typ.NumField(); i++ {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			m[name] = true
+		}
+	}
+	return m
+}()
+
+// History is one audit entry of a task (SPEC §5.4); entries are appended, never edited.
+type History struct {
+	ID         ID                `json:"_id"`
+	TaskID     ID                `json:"taskId"`
+	Action     string            `json:"action"`
+	Notes      string            `json:"notes"`
+	ChangeData map[string]any    `json:"changeData"`
+	Changes    map[string]Change `json:"changes"`
+	Actor      string            `json:"actor"`
+	Cause      *Cause            `json:"cause"`
+	CreatedAt  MicroTime         `json:"createdAt"`
+}
+
+// Change is the before and after value of one key.
+type Change struct {
+	From any `json:"from"`
+	To   any `json:"to"`
+}
+
+// Cause names the child change that caused a roll-up or mapping entry.
+type Cause struct {
+	TaskID ID     `json:"taskId"`
+	Action string `json:"action"`
+}
+
+// History actions (SPEC §5.4).
+const (
+	ActionCreate   = "create"
+	ActionPut      = "put"
+	ActionPatch    = "patch"
+	ActionDelete   = "delete"
+	ActionAssign   = "assign"
+	ActionUnassign = "unassign"
+	ActionMove     = "move"
+	ActionDone     = "done"
+	ActionRollup   = "rollup"
+	ActionMapping  = "mapping"
+)
+
+// TaskFilter selects tasks for GET /tasks; pointer and nil fields are "not set".
+type TaskFilter struct {
+	IDs             []ID
+	Status          []string
+	Flow            []string // names, exact
+	FlowID          []ID
+	HubID           *ID
+	HubIDs          []ID // caller's hub restriction (nil = all)
+	Assignee        *string
+	DoneBy          *string // email, or name of a user of the organization
+	ActiveAt        *time.Time
+	VisitAt         *time.Time
+	RoutingResultID *string
+	TimeBy          string // createdTime (default), startTime, doneTime
+	TimeFrom        *time.Time
+	TimeTo          *time.Time
+	TaskType        []string
+	ParentID        *ID
+	WorkflowID      *ID
+	Q               *string
+
+	SortBy    string // createdTime (default), updatedTime, startTime, endTime, doneTime, orderIndex
+	SortDesc  bool
+	Offset    int
+	Limit     int
+	Cursor    *Task // keyset: continue after this task in the sort order
+	CountOnly bool
+	NoCount   bool // skip total and metadata counts (keyset mode)
+}
+
+// TaskCounts are the list metadata counts among the matching tasks.
+type TaskCounts struct {
+	Total   int
+	Done    int
+	Ongoing int
+}
