@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fieldwork-dev/fieldwork"
 	"github.com/fieldwork-dev/fieldwork/httpapi"
@@ -41,7 +43,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.NewServer(svc, nil, ""))
+	srv := httptest.NewServer(httpapi.NewServer(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), ""))
 	t.Cleanup(srv.Close)
 	return &env{t: t, URL: srv.URL, Token: secret, Service: svc, OrgID: org.ID}
 }
@@ -184,4 +186,68 @@ func checkErrorEnvelope(t *testing.T, r resp) {
 			t.Fatalf("errors[%d] = %q, want %q", i, e, want)
 		}
 	}
+}
+
+// seedUser creates a user of the given role (and hub restriction) straight in the store and
+// returns it with a token.
+func (e *env) seedUser(email, role string, hubIDs ...string) (*fieldwork.User, string) {
+	e.t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	secret := fieldwork.NewTokenSecret()
+	if hubIDs == nil {
+		hubIDs = []string{}
+	}
+	var u *fieldwork.User
+	err := e.Service.Store.Update(ctx, e.OrgID, func(tx fieldwork.Tx) error {
+		roles, err := tx.FindRoles(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range roles {
+			if r.Name == role {
+				u = &fieldwork.User{ID: fieldwork.NewID(now), OrganizationID: e.OrgID, Name: strings.Split(email, "@")[0],
+					Email: email, Language: "en", Status: fieldwork.UserActive, RoleID: r.ID,
+					Role:  fieldwork.RoleRef{ID: r.ID, Name: r.Name, IsAdmin: r.IsAdmin, IsDefault: true},
+					HubID: hubIDs, TeamID: []string{}, Version: 1, CreatedTime: fieldwork.NewTime(now), UpdatedTime: fieldwork.NewTime(now)}
+			}
+		}
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return tx.CreateToken(ctx, &fieldwork.Token{ID: fieldwork.NewID(now), OrganizationID: e.OrgID, UserID: u.ID,
+			Name: "test", Hash: fieldwork.HashToken(secret), CreatedTime: fieldwork.NewMicroTime(now)})
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u, secret
+}
+
+// seedFlow validates and stores a flow given as JSON, straight in the store.
+func (e *env) seedFlow(doc string) *fieldwork.Flow {
+	e.t.Helper()
+	var f fieldwork.Flow
+	if err := json.Unmarshal([]byte(doc), &f); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := fieldwork.ValidateFlow(&f); err != nil {
+		e.t.Fatal(err)
+	}
+	now := time.Now()
+	f.ID, f.OrganizationID, f.Version = fieldwork.NewID(now), e.OrgID, 1
+	f.CreatedTime, f.UpdatedTime = fieldwork.NewMicroTime(now), fieldwork.NewMicroTime(now)
+	if err := e.Service.Store.Update(context.Background(), e.OrgID, func(tx fieldwork.Tx) error {
+		return tx.CreateFlow(context.Background(), &f)
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+	return &f
+}
+
+// seedHub creates a hub through the API and returns its id.
+func (e *env) seedHub(name string) string {
+	e.t.Helper()
+	r := e.must(e.owner("POST", "/hub", map[string]any{"name": name, "address": "Somewhere 1", "lat": -6.2, "lng": 106.8}), 200)
+	return r.obj("data")["_id"].(string)
 }

@@ -71,21 +71,20 @@ func splitList(v string) []string {
 	return out
 }
 
-// project keeps only the requested top-level keys (and `_id`, `organizationId`... as given
-// in always) of each item; an empty fields list returns the items unchanged.
-func project[T any](items []T, fields string, always ...string) any {
+// project keeps only the requested top-level keys (plus `_id` and the always keys) of each
+// item; with no fields the items are returned whole.
+func project[T any](items []T, fields string, always ...string) []any {
+	out := make([]any, len(items))
 	keep := splitList(fields)
-	if len(keep) == 0 {
-		if items == nil {
-			return []T{}
-		}
-		return items
+	if len(keep) > 0 {
+		keep = append(append(keep, "_id"), always...)
 	}
-	keep = append(keep, "_id")
-	keep = append(keep, always...)
-	out := make([]map[string]json.RawMessage, 0, len(items))
-	for _, it := range items {
-		out = append(out, projectOne(it, keep))
+	for i, it := range items {
+		if len(keep) == 0 {
+			out[i] = it
+		} else {
+			out[i] = projectOne(it, keep)
+		}
 	}
 	return out
 }
