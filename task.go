@@ -80,6 +80,10 @@ type Task struct {
 	Values map[string]json.RawMessage `json:"-"`
 	// Histories is filled only for GET /task/{taskId}.
 	Histories []*History `json:"-"`
+
+	// The flow's component values sit beside the fixed keys: the object is open (this tag
+	// tells the OpenAPI generator so).
+	_ struct{} `additionalProperties:"true"`
 }
 
 // taskJSON has the same fields as Task without its methods, for the default encoder.

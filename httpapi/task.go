@@ -67,7 +67,7 @@ type bulkCreateDoc struct {
 }
 
 type bulkItemDoc struct {
-	ID string `json:"_id"`
+	ID string   `json:"_id"`
 	_  struct{} `additionalProperties:"true"`
 }
 
@@ -95,6 +95,27 @@ type taskWrite struct {
 
 type rawBody struct {
 	RawBody []byte
+}
+
+// fixedKeys lists the keys of the fixed-shape bodies (assign, move); other bodies are open.
+var fixedKeys = map[fieldwork.TaskChange][]string{
+	fieldwork.ChangeAssign: {"assignee"},
+	fieldwork.ChangeMove:   {"hubId"},
+}
+
+// fixedShape refuses unknown keys in an assign or move body.
+func fixedShape(kind fieldwork.TaskChange, body map[string]json.RawMessage) error {
+	allowed, ok := fixedKeys[kind]
+	if !ok {
+		return nil
+	}
+	var fe fieldwork.FieldErrors
+	for k := range body {
+		if !contains(allowed, k) {
+			fe.Add(k, "is not allowed")
+		}
+	}
+	return fe.Err("task-032")
 }
 
 // taskObject decodes an open task body.
@@ -136,6 +157,9 @@ func (s *Server) taskWriter(kind fieldwork.TaskChange) func(context.Context, *fi
 	return func(ctx context.Context, c *fieldwork.Caller, in *taskWrite) (*Out[TaskBody], error) {
 		body, err := taskObject(in.RawBody)
 		if err != nil {
+			return nil, err
+		}
+		if err := fixedShape(kind, body); err != nil {
 			return nil, err
 		}
 		t, err := s.Service.UpdateTask(ctx, c, in.TaskID, kind, body, ifMatch(in.IfMatch))
@@ -277,7 +301,9 @@ func (s *Server) bulkWriter(kind fieldwork.TaskChange) func(context.Context, *fi
 				err = errBulkItem
 			} else if id != "" {
 				delete(body, "_id")
-				t, err = s.Service.UpdateTask(ctx, c, id, kind, body, nil)
+				if err = fixedShape(kind, body); err == nil {
+					t, err = s.Service.UpdateTask(ctx, c, id, kind, body, nil)
+				}
 			}
 			out[i] = s.bulkResult(ctx, i, msgSuccess, t, idp, err)
 		}

@@ -405,3 +405,14 @@ func TestTaskIsolation(t *testing.T) {
 		t.Fatalf("other organization lists %v tasks", r.obj("tasks")["total"])
 	}
 }
+
+func TestTaskFixedShapeBodies(t *testing.T) {
+	fx := newTaskFixture(t)
+	id := fx.create(nil).obj("task")["_id"].(string)
+	fx.run(t, []apiCase{
+		{"assign unknown key", "PUT", "/task/" + id + "/assign", "", map[string]any{"assignee": []string{}, "x": 1}, nil, 400, "task-032"},
+		{"move unknown key", "PUT", "/task/" + id + "/move", "", map[string]any{"hubId": fx.hub2, "x": 1}, nil, 400, "task-032"},
+		{"move missing hub", "PUT", "/task/" + id + "/move", "", map[string]any{}, nil, 400, "task-032"},
+		{"assign via POST alias", "POST", "/task/" + id + "/assign", "", map[string]any{"assignee": "ana@acme.test"}, nil, 200, ""},
+	})
+}
