@@ -17,6 +17,28 @@ var (
 	errEndPassed   = Errorf(EINVALID, "task-032", "The task's endTime has passed")
 )
 
+// CheckChangeable refuses any change but read and delete of a DONE task (SPEC §5.2).
+func CheckChangeable(t *Task) error {
+	if t.Status == StatusDone {
+		return errAlreadyDone
+	}
+	return nil
+}
+
+// CheckDone tells whether t may become DONE at now (SPEC §5.2): it must be assigned, not
+// already DONE, and its endTime must not have passed.
+func CheckDone(t *Task, now time.Time) error {
+	switch {
+	case t.Status == StatusDone:
+		return errAlreadyDone
+	case t.Status == StatusUnassigned || len(t.Assignee) == 0:
+		return errNotAssigned
+	case !t.EndTime.IsZero() && now.After(t.EndTime.Time):
+		return errEndPassed
+	}
+	return nil
+}
+
 // canSeeTask reports whether the caller may see the task (SPEC §1.7): hub-restricted users
 // only their hubs, Field Users only tasks assigned to them.
 func canSeeTask(c *Caller, t *Task) bool {
@@ -407,8 +429,8 @@ func (s *Service) updateTask(ctx context.Context, tx Tx, c *Caller, id ID, kind 
 	if err := checkVersion(t.Version, ifMatch); err != nil {
 		return nil, err
 	}
-	if t.Status == StatusDone {
-		return nil, errAlreadyDone
+	if err := CheckChangeable(t); err != nil {
+		return nil, err
 	}
 	p, fe := ParseTaskBody(body, "")
 	if err := fe.Err("task-032"); err != nil {
@@ -579,14 +601,11 @@ func (s *Service) move(ctx context.Context, tx Tx, c *Caller, n *Task, hubID *st
 
 // done completes n by the rules of SPEC §5.2 with the values of pages ≥ 1 in p.
 func (s *Service) done(ctx context.Context, c *Caller, flow *Flow, n *Task, p *TaskPatch, now time.Time, save func(*Task, string) error) error {
-	if n.Status == StatusUnassigned {
-		return errNotAssigned
+	if err := CheckDone(n, now); err != nil {
+		return err
 	}
 	if !c.User.IsPlanner() && !assigned(n, c.User.Email) {
 		return ErrForbidden()
-	}
-	if !n.EndTime.IsZero() && now.After(n.EndTime.Time) {
-		return errEndPassed
 	}
 	vals, fe := flow.CheckValues(p.Values, "")
 	for k, v := range vals {
