@@ -74,6 +74,20 @@ type Tx interface {
 	UpdateFlow(ctx context.Context, f *Flow) error
 	DeleteFlow(ctx context.Context, id ID) error
 
+	// FindWorkflowByID returns one workflow (ENOTFOUND, failedCode workf-033, when missing).
+	FindWorkflowByID(ctx context.Context, id ID) (*Workflow, error)
+	// FindWorkflowByName returns the workflow with that name, compared case-insensitively.
+	FindWorkflowByName(ctx context.Context, name string) (*Workflow, error)
+	// FindWorkflows returns the workflows matching f, newest first, and how many match.
+	FindWorkflows(ctx context.Context, f WorkflowFilter) ([]*Workflow, int, error)
+	// CreateWorkflow inserts a workflow; a taken name (case-insensitive) is workf-031.
+	CreateWorkflow(ctx context.Context, w *Workflow) error
+	// UpdateWorkflow replaces a workflow; a taken name is workf-031.
+	UpdateWorkflow(ctx context.Context, w *Workflow) error
+	DeleteWorkflow(ctx context.Context, id ID) error
+	// CountWorkflowsUsingFlow counts the workflows with a step on the flow.
+	CountWorkflowsUsingFlow(ctx context.Context, flowID ID) (int, error)
+
 	// FindTaskByID returns the task; in an Update transaction the row is locked against
 	// concurrent writers until commit.
 	FindTaskByID(ctx context.Context, id ID) (*Task, error)

@@ -39,42 +39,42 @@ type AssignedTo struct {
 // Task is a unit of field work. Its component values (Values) sit at the top level of its JSON
 // object beside the fixed keys.
 type Task struct {
-	ID                 ID              `json:"_id"`
-	OrganizationID     ID              `json:"organizationId"`
-	Flow               string          `json:"flow"`
-	FlowID             *ID             `json:"flowId"`
-	HubID              ID              `json:"hubId"`
-	Hub                *HubRef         `json:"hub"`
-	Status             string          `json:"status"`
-	SubStatus          *string         `json:"-"` // emitted on activity masters only
-	TaskType           string          `json:"taskType"`
-	ParentID           *ID             `json:"parentId,omitempty"`
-	SubID              []ID            `json:"subId,omitempty"`
-	WorkflowID         *ID             `json:"workflowId,omitempty"`
-	Workflow           json.RawMessage `json:"workflow,omitempty"`
-	StepOrder          *int            `json:"stepOrder,omitempty"`
-	Title              *string         `json:"title"`
-	Content            *string         `json:"content"`
-	Label              *string         `json:"label"`
-	ExpectedCoordinate *string         `json:"expectedCoordinate"`
-	Assignee           []string        `json:"assignee"`
-	AssignedTo         *AssignedTo     `json:"assignedTo"`
-	AssignedBy         *string         `json:"assignedBy"`
-	AssignedTime       Time            `json:"assignedTime"`
-	DoneBy             *string         `json:"doneBy"`
-	DoneTime           Time            `json:"doneTime"`
-	DoneCoordinate     *string         `json:"doneCoordinate"`
-	DoneFrom           *string         `json:"doneFrom"`
-	StartTime          Time            `json:"startTime"`
-	EndTime            Time            `json:"endTime"`
-	OrderIndex         float64         `json:"orderIndex"`
-	RefID              *string         `json:"refId"`
-	CreatedFrom        string          `json:"createdFrom"`
-	CreatedBy          string          `json:"createdBy"`
-	UpdatedBy          string          `json:"updatedBy"`
-	CreatedTime        Time            `json:"createdTime"`
-	UpdatedTime        Time            `json:"updatedTime"`
-	Version            int             `json:"version"`
+	ID                 ID                `json:"_id"`
+	OrganizationID     ID                `json:"organizationId"`
+	Flow               string            `json:"flow"`
+	FlowID             *ID               `json:"flowId"`
+	HubID              ID                `json:"hubId"`
+	Hub                *HubRef           `json:"hub"`
+	Status             string            `json:"status"`
+	SubStatus          *string           `json:"-"` // emitted on activity masters only
+	TaskType           string            `json:"taskType"`
+	ParentID           *ID               `json:"parentId,omitempty"`
+	SubID              []ID              `json:"subId,omitempty"`
+	WorkflowID         *ID               `json:"workflowId,omitempty"`
+	Workflow           *WorkflowSnapshot `json:"workflow,omitempty"`
+	StepOrder          *int              `json:"stepOrder,omitempty"`
+	Title              *string           `json:"title"`
+	Content            *string           `json:"content"`
+	Label              *string           `json:"label"`
+	ExpectedCoordinate *string           `json:"expectedCoordinate"`
+	Assignee           []string          `json:"assignee"`
+	AssignedTo         *AssignedTo       `json:"assignedTo"`
+	AssignedBy         *string           `json:"assignedBy"`
+	AssignedTime       Time              `json:"assignedTime"`
+	DoneBy             *string           `json:"doneBy"`
+	DoneTime           Time              `json:"doneTime"`
+	DoneCoordinate     *string           `json:"doneCoordinate"`
+	DoneFrom           *string           `json:"doneFrom"`
+	StartTime          Time              `json:"startTime"`
+	EndTime            Time              `json:"endTime"`
+	OrderIndex         float64           `json:"orderIndex"`
+	RefID              *string           `json:"refId"`
+	CreatedFrom        string            `json:"createdFrom"`
+	CreatedBy          string            `json:"createdBy"`
+	UpdatedBy          string            `json:"updatedBy"`
+	CreatedTime        Time              `json:"createdTime"`
+	UpdatedTime        Time              `json:"updatedTime"`
+	Version            int               `json:"version"`
 
 	// Values holds the flow component values, keyed by component id.
 	Values map[string]json.RawMessage `json:"-"`
