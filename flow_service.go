@@ -194,12 +194,16 @@ func (s *Service) DeleteFlow(ctx context.Context, c *Caller, id ID, ifMatch *int
 	return f, nil
 }
 
-// checkFlowUnused is the hook where DeleteFlow refuses a flow that a workflow step still uses
-// (400 flow-046, SPEC §4). Workflows do not exist yet, so no flow is in use; when they arrive,
-// this asks the Tx and returns
-//
-//	Errorf(EINVALID, "flow-046", "The flow is used by a workflow step")
+// checkFlowUnused refuses to delete a flow that a workflow step still uses (400 flow-046,
+// SPEC §4): the step would lose its form.
 func checkFlowUnused(ctx context.Context, tx Tx, f *Flow) error {
+	n, err := tx.CountWorkflowsUsingFlow(ctx, f.ID)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return Errorf(EINVALID, "flow-046", "The flow is used by a workflow step and cannot be deleted")
+	}
 	return nil
 }
 

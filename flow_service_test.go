@@ -179,6 +179,21 @@ func TestFlowServiceUpdateAndDelete(t *testing.T) {
 		t.Fatalf("after put: %+v", r)
 	}
 
+	// A flow a workflow step uses cannot go; once the workflow is gone, it can.
+	wf := &fieldwork.Workflow{ID: fieldwork.NewID(flowClock), OrganizationID: owner.OrgID(), Name: "Uses Delivery",
+		Steps:   []fieldwork.Step{{FlowID: f.ID, FlowName: f.Name, FieldMappings: []fieldwork.FieldMapping{}}},
+		Version: 1, CreatedBy: "owner@acme.test", UpdatedBy: "owner@acme.test",
+		CreatedTime: fieldwork.NewTime(flowClock), UpdatedTime: fieldwork.NewTime(flowClock)}
+	if err := svc.Store.Update(ctx, owner.OrgID(), func(tx fieldwork.Tx) error { return tx.CreateWorkflow(ctx, wf) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.DeleteFlow(ctx, owner, f.ID, nil); flowCode(err) != "flow-046" {
+		t.Fatalf("delete of a used flow: %v", err)
+	}
+	if err := svc.Store.Update(ctx, owner.OrgID(), func(tx fieldwork.Tx) error { return tx.DeleteWorkflow(ctx, wf.ID) }); err != nil {
+		t.Fatal(err)
+	}
+
 	if _, err := svc.DeleteFlow(ctx, planner, f.ID, nil); flowCode(err) != "auth-003" {
 		t.Fatalf("planner delete: %v", err)
 	}

@@ -393,6 +393,22 @@ func TestFlowDelete(t *testing.T) {
 		{"unknown id", "DELETE", "/flow/000000000000000000000000", "", nil, nil, 404, "flow-033"},
 		{"stale if-match", "DELETE", "/flow/" + id, "", nil, []string{"If-Match", `"7"`}, 412, "etag-032"},
 	})
+
+	// A flow a workflow step uses is refused (flow-046) until the workflow is gone.
+	ctx := context.Background()
+	now := time.Now()
+	wf := &fieldwork.Workflow{ID: fieldwork.NewID(now), OrganizationID: e.OrgID, Name: "Uses Delivery",
+		Steps:   []fieldwork.Step{{FlowID: id, FlowName: "Delivery", FieldMappings: []fieldwork.FieldMapping{}}},
+		Version: 1, CreatedBy: "owner@acme.test", UpdatedBy: "owner@acme.test",
+		CreatedTime: fieldwork.NewTime(now), UpdatedTime: fieldwork.NewTime(now)}
+	if err := e.Service.Store.Update(ctx, e.OrgID, func(tx fieldwork.Tx) error { return tx.CreateWorkflow(ctx, wf) }); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t, []apiCase{{"used by a workflow", "DELETE", "/flow/" + id, "", nil, nil, 400, "flow-046"}})
+	if err := e.Service.Store.Update(ctx, e.OrgID, func(tx fieldwork.Tx) error { return tx.DeleteWorkflow(ctx, wf.ID) }); err != nil {
+		t.Fatal(err)
+	}
+
 	d := e.must(e.owner("DELETE", "/flow/"+id, nil, "If-Match", `"1"`), 200)
 	data := d.obj("data")
 	if d.str("message") != "Success" || data["_id"] != id || data["name"] != "Delivery" {
@@ -622,6 +638,13 @@ func TestFlowTaskPayload(t *testing.T) {
 			}
 			if errs := flow.MissingRequired(values, func(p string) bool { return p == "page0" }, ""); len(errs) > 0 {
 				t.Fatalf("MissingRequired rejects bodyRequest: %v", errs)
+			}
+
+			// And POST /task takes it as it is, showAs copies included.
+			task := sub.must(sub.do("POST", "/task", tt.token, body), 201).obj("task")
+			if task["flow"] != "Every Kind" || task["hubId"] != tt.hubID || task["recipient"] != "Sample Recipient" ||
+				task["title"] != "Sample Recipient" || task["content"] != "1 Sample Street" || task["expectedCoordinate"] != "-6.2,106.8" {
+				t.Fatalf("task created from bodyRequest: %v", task)
 			}
 		})
 	}
