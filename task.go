@@ -78,6 +78,9 @@ type Task struct {
 
 	// Values holds the flow component values, keyed by component id.
 	Values map[string]json.RawMessage `json:"-"`
+	// Mapped records, per component, the value a workflow field mapping last wrote, so a later
+	// mapping knows whether it may overwrite it (SPEC §7.3). Stored, never sent to clients.
+	Mapped map[string]json.RawMessage `json:"-"`
 	// Histories is filled only for GET /task/{taskId}.
 	Histories []*History `json:"-"`
 
@@ -124,6 +127,22 @@ func (t *Task) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// storedKeyMapped holds Task.Mapped in the stored form of a task.
+const storedKeyMapped = "_mapped"
+
+// EncodeStored returns the form a store keeps: the client JSON plus internal keys.
+func (t *Task) EncodeStored() ([]byte, error) {
+	b, err := t.MarshalJSON()
+	if err != nil || len(t.Mapped) == 0 {
+		return b, err
+	}
+	var buf bytes.Buffer
+	buf.Write(b[:len(b)-1])
+	appendKV(&buf, storedKeyMapped, t.Mapped)
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
 func appendKV(buf *bytes.Buffer, k string, v any) {
 	kb, _ := json.Marshal(k)
 	vb, err := json.Marshal(v)
@@ -150,8 +169,13 @@ func (t *Task) UnmarshalJSON(b []byte) error {
 			return err
 		}
 	}
+	if v, ok := m[storedKeyMapped]; ok {
+		if err := json.Unmarshal(v, &t.Mapped); err != nil {
+			return err
+		}
+	}
 	for k, v := range m {
-		if taskFixedKeys[k] {
+		if taskFixedKeys[k] || k == storedKeyMapped {
 			continue
 		}
 		if t.Values == nil {

@@ -663,7 +663,7 @@ func (s *Service) deleteTask(ctx context.Context, tx Tx, c *Caller, id ID, ifMat
 
 // cloneTask deep-copies a task through its JSON form.
 func cloneTask(t *Task) *Task {
-	b, err := json.Marshal(t)
+	b, err := t.EncodeStored()
 	if err != nil {
 		panic(err)
 	}

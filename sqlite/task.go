@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -19,6 +20,9 @@ var sortColumns = map[string]string{
 	"endTime":     "end_time",
 	"doneTime":    "done_time",
 	"orderIndex":  "order_index",
+	"status":      "status",
+	"title":       "title_sort",
+	"_id":         "id",
 }
 
 // sortValue is the column value of t for the sort key, as stored.
@@ -34,6 +38,12 @@ func sortValue(t *fieldwork.Task, sortBy string) any {
 		return micro(t.DoneTime)
 	case "orderIndex":
 		return t.OrderIndex
+	case "status":
+		return t.Status
+	case "title":
+		return titleSort(t)
+	case "_id":
+		return t.ID
 	}
 	return micro(t.CreatedTime)
 }
@@ -43,6 +53,14 @@ func micro(t fieldwork.Time) int64 {
 		return 0
 	}
 	return t.UnixMicro()
+}
+
+// titleSort is the sort key of a task's title: lower-cased, "" when none.
+func titleSort(t *fieldwork.Task) string {
+	if t.Title == nil {
+		return ""
+	}
+	return strings.ToLower(*t.Title)
 }
 
 func taskSearchText(t *fieldwork.Task) string {
@@ -111,8 +129,8 @@ func (tx *Tx) taskWhere(f fieldwork.TaskFilter) (string, []any) {
 		if col == "" {
 			col = "created_time"
 		}
-		if col == "done_time" {
-			w.add("done_time > 0")
+		if col != "created_time" {
+			w.add(col + " > 0") // an unset start or done time (0) is in no range
 		}
 		if f.TimeFrom != nil {
 			w.add(col+" >= ?", f.TimeFrom.UnixMicro())
@@ -186,14 +204,22 @@ func (tx *Tx) taskArgs(t *fieldwork.Task) []any {
 	return []any{tx.org, t.ID, t.Flow, nullable(t.FlowID), t.HubID, t.Status, t.TaskType,
 		nullable(t.ParentID), nullable(t.WorkflowID), routing, nullable(t.DoneBy), taskSearchText(t),
 		micro(t.StartTime), micro(t.EndTime), micro(t.DoneTime), micro(t.CreatedTime), micro(t.UpdatedTime),
-		t.OrderIndex, mustJSON(t)}
+		t.OrderIndex, storedTask(t), titleSort(t)}
+}
+
+func storedTask(t *fieldwork.Task) string {
+	b, err := t.EncodeStored()
+	if err != nil {
+		panic(fmt.Sprintf("sqlite: encode task: %v", err))
+	}
+	return string(b)
 }
 
 // CreateTask inserts a task with its assignee index rows.
 func (tx *Tx) CreateTask(ctx context.Context, t *fieldwork.Task) error {
 	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO tasks (organization_id, id, flow, flow_id, hub_id, status, task_type,
 		parent_id, workflow_id, routing_result_id, done_by, search_text, start_time, end_time, done_time, created_time,
-		updated_time, order_index, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		updated_time, order_index, doc, title_sort) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		tx.taskArgs(t)...); err != nil {
 		return err
 	}
@@ -207,7 +233,7 @@ func (tx *Tx) CreateTask(ctx context.Context, t *fieldwork.Task) error {
 func (tx *Tx) UpdateTask(ctx context.Context, t *fieldwork.Task) error {
 	if err := tx.exec(ctx, errTaskNotFound, `UPDATE tasks SET flow = $3, flow_id = $4, hub_id = $5, status = $6, task_type = $7,
 		parent_id = $8, workflow_id = $9, routing_result_id = $10, done_by = $11, search_text = $12, start_time = $13,
-		end_time = $14, done_time = $15, created_time = $16, updated_time = $17, order_index = $18, doc = $19
+		end_time = $14, done_time = $15, created_time = $16, updated_time = $17, order_index = $18, doc = $19, title_sort = $20
 		WHERE organization_id = $1 AND id = $2`, tx.taskArgs(t)...); err != nil {
 		return err
 	}
