@@ -43,11 +43,20 @@ type Error struct {
 	Fields     []FieldError
 	// Extra holds additional top-level keys of the error envelope (e.g. `usage`).
 	Extra map[string]any
+	// Cause is the underlying failure of an internal error: logged, never sent.
+	Cause error
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("fieldwork error: code=%s failedCode=%s message=%s", e.Code, e.FailedCode, e.Message)
+	s := fmt.Sprintf("fieldwork error: code=%s failedCode=%s message=%s", e.Code, e.FailedCode, e.Message)
+	if e.Cause != nil {
+		s += ": " + e.Cause.Error()
+	}
+	return s
 }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 // Errorf returns an *Error with the given code, failedCode and formatted message.
 func Errorf(code, failedCode, format string, args ...any) *Error {

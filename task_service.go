@@ -212,15 +212,16 @@ func hubFor(ctx context.Context, tx Tx, c *Caller, hubID *string, prefix string)
 	return h, err
 }
 
-// resolveAssignees checks that every email is an active user with access to the hub
-// (else task-036) and returns the users in the order given.
-func resolveAssignees(ctx context.Context, tx Tx, emails []string, hubID ID, field string) ([]*User, error) {
+// resolveAssignees checks that every email is an active user with access to the hub and
+// returns the users in the order given, or the problems (task-036 for tasks, activ-032 in an
+// activity body).
+func resolveAssignees(ctx context.Context, tx Tx, emails []string, hubID ID, field string) ([]*User, FieldErrors, error) {
 	if len(emails) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	users, err := tx.FindUsersByEmails(ctx, emails)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	byEmail := map[string]*User{}
 	for _, u := range users {
@@ -241,10 +242,7 @@ func resolveAssignees(ctx context.Context, tx Tx, emails []string, hubID ID, fie
 			out = append(out, u)
 		}
 	}
-	if err := fe.Err("task-036"); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, fe, nil
 }
 
 // setAssignees applies an assignment to t: status, assignee, assignedTo/By/Time.
@@ -346,38 +344,15 @@ func (s *Service) createTask(ctx context.Context, tx Tx, c *Caller, body map[str
 		return nil, err
 	}
 	now := s.now()
-	startH, endH := flow.Adjustments()
-	t := &Task{
-		ID: NewID(now), OrganizationID: c.OrgID(), Flow: flow.Name, FlowID: &flow.ID,
-		HubID: hub.ID, Hub: hub.Ref(), Status: StatusUnassigned, TaskType: TaskTypeTask,
-		Assignee: []string{}, CreatedFrom: "API", CreatedBy: c.User.Email, UpdatedBy: c.User.Email,
-		CreatedTime: NewTime(now), UpdatedTime: NewTime(now), Version: 1,
-		OrderIndex: float64(now.UnixMicro() / 10),
-		StartTime:  NewTime(now.Add(hours(startH))), EndTime: NewTime(now.Add(hours(endH))),
-	}
-	if p.StartTime != nil {
-		t.StartTime = NewTime(*p.StartTime)
-	}
-	if p.EndTime != nil {
-		t.EndTime = NewTime(*p.EndTime)
-	}
-	if t.StartTime.After(t.EndTime.Time) {
-		fe.Add("endTime", "must not be before startTime")
-	}
-	if p.OrderIndex != nil {
-		t.OrderIndex = *p.OrderIndex
-	}
-	t.RefID = p.RefID
-	if p.CreatedFrom != nil {
-		t.CreatedFrom = *p.CreatedFrom
-	}
-	fe = append(fe, applyValues(t, flow, p, true, "")...)
+	t, fe := buildTask(c, p, flow, hub, "", now)
 	if err := fe.Err("task-032"); err != nil {
 		return nil, err
 	}
-	if p.Assignee != nil && len(*p.Assignee) > 0 {
-		users, err := resolveAssignees(ctx, tx, *p.Assignee, hub.ID, "assignee")
+	if p.Assignee != nil {
+		users, ae, err := resolveAssignees(ctx, tx, *p.Assignee, hub.ID, "assignee")
 		if err != nil {
+			return nil, err
+		} else if err := ae.Err("task-036"); err != nil {
 			return nil, err
 		}
 		setAssignees(t, users, c.User.Email, now)
@@ -389,6 +364,40 @@ func (s *Service) createTask(ctx context.Context, tx Tx, c *Caller, body map[str
 		return nil, err
 	}
 	return t, nil
+}
+
+// buildTask constructs, without storing, an unassigned task of the flow and hub from a
+// parsed body: defaults (times from the flow's configurations, orderIndex, createdFrom),
+// the fixed keys sent and the component values. It returns the value problems.
+func buildTask(c *Caller, p *TaskPatch, flow *Flow, hub *Hub, prefix string, now time.Time) (*Task, FieldErrors) {
+	startH, endH := flow.Adjustments()
+	t := &Task{
+		ID: NewID(now), OrganizationID: c.OrgID(), Flow: flow.Name, FlowID: &flow.ID,
+		HubID: hub.ID, Hub: hub.Ref(), Status: StatusUnassigned, TaskType: TaskTypeTask,
+		Assignee: []string{}, CreatedFrom: "API", CreatedBy: c.User.Email, UpdatedBy: c.User.Email,
+		CreatedTime: NewTime(now), UpdatedTime: NewTime(now), Version: 1,
+		OrderIndex: float64(now.UnixMicro() / 10),
+		StartTime:  NewTime(now.Add(hours(startH))), EndTime: NewTime(now.Add(hours(endH))),
+	}
+	var fe FieldErrors
+	if p.StartTime != nil {
+		t.StartTime = NewTime(*p.StartTime)
+	}
+	if p.EndTime != nil {
+		t.EndTime = NewTime(*p.EndTime)
+	}
+	if t.StartTime.After(t.EndTime.Time) && (p.StartTime == nil || p.EndTime == nil) {
+		fe.Add(Path(prefix, "endTime"), "must not be before startTime")
+	}
+	if p.OrderIndex != nil {
+		t.OrderIndex = *p.OrderIndex
+	}
+	t.RefID = p.RefID
+	if p.CreatedFrom != nil {
+		t.CreatedFrom = *p.CreatedFrom
+	}
+	fe = append(fe, applyValues(t, flow, p, true, prefix)...)
+	return t, fe
 }
 
 func hours(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }
@@ -429,6 +438,9 @@ func (s *Service) updateTask(ctx context.Context, tx Tx, c *Caller, id ID, kind 
 	if err := checkVersion(t.Version, ifMatch); err != nil {
 		return nil, err
 	}
+	if t.TaskType == TaskTypeActivityMaster {
+		return s.updateMaster(ctx, tx, c, t, kind, body)
+	}
 	if err := CheckChangeable(t); err != nil {
 		return nil, err
 	}
@@ -436,9 +448,13 @@ func (s *Service) updateTask(ctx context.Context, tx Tx, c *Caller, id ID, kind 
 	if err := fe.Err("task-032"); err != nil {
 		return nil, err
 	}
+	if err := checkFixedKeys(t, kind, p, body); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	cur := t
-	next := func() *Task { cp := cloneTask(cur); return cp }
+	lastAction := ""
+	next := func() *Task { return cloneTask(cur) }
 	save := func(n *Task, action string) error {
 		if reflect.DeepEqual(taskMap(cur), taskMap(n)) && action != ActionDone {
 			return nil
@@ -449,43 +465,15 @@ func (s *Service) updateTask(ctx context.Context, tx Tx, c *Caller, id ID, kind 
 		if err := s.addHistory(ctx, tx, c.User, cur, n, action, nil); err != nil {
 			return err
 		}
-		cur = n
+		cur, lastAction = n, action
 		return nil
 	}
 
 	switch kind {
 	case ChangePut, ChangePatch:
-		if p.TaskType || p.ParentID || p.SubID || p.WorkflowID {
-			var fe FieldErrors
-			for _, k := range []struct {
-				sent bool
-				key  string
-			}{{p.TaskType, "taskType"}, {p.ParentID, "parentId"}, {p.SubID, "subId"}, {p.WorkflowID, "workflowId"}} {
-				if k.sent {
-					fe.Add(k.key, "cannot be changed")
-				}
-			}
-			return nil, fe.Err("task-032")
-		}
 		flow, err := tx.FindFlowByID(ctx, derefID(t.FlowID))
 		if err != nil {
 			return nil, err
-		}
-		if kind == ChangePut {
-			var fe FieldErrors
-			if p.Flow == nil && p.FlowID == nil {
-				fe.Add("flow", "is required")
-			} else if (p.Flow != nil && !strings.EqualFold(*p.Flow, t.Flow)) || (p.FlowID != nil && *p.FlowID != derefID(t.FlowID)) {
-				fe.Add("flow", "must be the task's flow (%s)", t.Flow)
-			}
-			if p.HubID == nil {
-				fe.Add("hubId", "is required")
-			}
-			if err := fe.Err("task-032"); err != nil {
-				return nil, err
-			}
-		} else if (p.Flow != nil && !strings.EqualFold(*p.Flow, t.Flow)) || (p.FlowID != nil && *p.FlowID != derefID(t.FlowID)) {
-			return nil, InvalidField("task-032", "flow", "cannot be changed")
 		}
 		n := next()
 		if p.StartTime != nil {
@@ -532,7 +520,7 @@ func (s *Service) updateTask(ctx context.Context, tx Tx, c *Caller, id ID, kind 
 			}
 		}
 		if p.Status != nil && *p.Status == StatusDone {
-			if err := s.done(ctx, c, flow, next(), &TaskPatch{Values: map[string]json.RawMessage{}, Sent: map[string]bool{}}, now, save); err != nil {
+			if err := s.done(ctx, tx, c, flow, next(), &TaskPatch{Values: map[string]json.RawMessage{}, Sent: map[string]bool{}}, now, save); err != nil {
 				return nil, err
 			}
 		}
@@ -555,16 +543,86 @@ func (s *Service) updateTask(ctx context.Context, tx Tx, c *Caller, id ID, kind 
 		if err != nil {
 			return nil, err
 		}
-		if err := s.done(ctx, c, flow, next(), p, now, save); err != nil {
+		if err := s.done(ctx, tx, c, flow, next(), p, now, save); err != nil {
 			return nil, err
 		}
 	}
-	if cur != t {
-		if err := tx.UpdateTask(ctx, cur); err != nil {
+	if cur == t {
+		return cur, nil
+	}
+	if err := tx.UpdateTask(ctx, cur); err != nil {
+		return nil, err
+	}
+	if cur.TaskType == TaskTypeActivityChild {
+		if err := s.afterChildChange(ctx, tx, cur, t.Status != StatusDone && cur.Status == StatusDone, lastAction); err != nil {
 			return nil, err
 		}
 	}
 	return cur, nil
+}
+
+// checkFixedKeys refuses keys a PUT or PATCH may not change: on a plain task `taskType`
+// (other than task), `parentId`, `subId` and `workflowId` (task-032) and another flow; on an
+// activity child its flow, flowId, parentId, stepOrder, workflowId and taskType (activ-048).
+func checkFixedKeys(t *Task, kind TaskChange, p *TaskPatch, body map[string]json.RawMessage) error {
+	if kind != ChangePut && kind != ChangePatch {
+		return nil
+	}
+	flowDiffers := (p.Flow != nil && !strings.EqualFold(*p.Flow, t.Flow)) || (p.FlowID != nil && *p.FlowID != derefID(t.FlowID))
+	if t.TaskType == TaskTypeActivityChild {
+		var fe FieldErrors
+		if flowDiffers {
+			fe.Add("flow", "cannot be changed on an activity step")
+		}
+		cur := taskMap(t)
+		for _, k := range []string{"parentId", "stepOrder", "workflowId", "taskType", "subId"} {
+			if v, ok := body[k]; ok && !sameJSON(v, cur[k]) {
+				fe.Add(k, "cannot be changed on an activity step")
+			}
+		}
+		if err := fe.Err("activ-048"); err != nil {
+			return err
+		}
+	} else {
+		var fe FieldErrors
+		if p.TaskType && p.TaskTypeValue != TaskTypeTask {
+			fe.Add("taskType", "cannot be changed")
+		}
+		for _, k := range []struct {
+			sent bool
+			key  string
+		}{{p.ParentID, "parentId"}, {p.SubID, "subId"}, {p.WorkflowID, "workflowId"}} {
+			if k.sent {
+				fe.Add(k.key, "cannot be changed")
+			}
+		}
+		if flowDiffers {
+			fe.Add("flow", "must be the task's flow (%s)", t.Flow)
+		}
+		if err := fe.Err("task-032"); err != nil {
+			return err
+		}
+	}
+	if kind == ChangePut {
+		var fe FieldErrors
+		if p.Flow == nil && p.FlowID == nil {
+			fe.Add("flow", "is required")
+		}
+		if p.HubID == nil {
+			fe.Add("hubId", "is required")
+		}
+		return fe.Err("task-032")
+	}
+	return nil
+}
+
+// sameJSON reports whether a sent JSON value equals a current decoded one.
+func sameJSON(sent json.RawMessage, cur any) bool {
+	var v any
+	if err := json.Unmarshal(sent, &v); err != nil {
+		return false
+	}
+	return reflect.DeepEqual(v, cur)
 }
 
 func derefID(p *ID) ID {
@@ -575,8 +633,10 @@ func derefID(p *ID) ID {
 }
 
 func (s *Service) assign(ctx context.Context, tx Tx, c *Caller, n *Task, emails []string, now time.Time, save func(*Task, string) error) error {
-	users, err := resolveAssignees(ctx, tx, emails, n.HubID, "assignee")
+	users, fe, err := resolveAssignees(ctx, tx, emails, n.HubID, "assignee")
 	if err != nil {
+		return err
+	} else if err := fe.Err("task-036"); err != nil {
 		return err
 	}
 	setAssignees(n, users, c.User.Email, now)
@@ -592,20 +652,28 @@ func (s *Service) move(ctx context.Context, tx Tx, c *Caller, n *Task, hubID *st
 	if err != nil {
 		return err
 	}
-	if _, err := resolveAssignees(ctx, tx, n.Assignee, hub.ID, "hubId"); err != nil {
+	if _, fe, err := resolveAssignees(ctx, tx, n.Assignee, hub.ID, "hubId"); err != nil {
+		return err
+	} else if err := fe.Err("task-036"); err != nil {
 		return err
 	}
 	n.HubID, n.Hub = hub.ID, hub.Ref()
 	return save(n, ActionMove)
 }
 
-// done completes n by the rules of SPEC §5.2 with the values of pages ≥ 1 in p.
-func (s *Service) done(ctx context.Context, c *Caller, flow *Flow, n *Task, p *TaskPatch, now time.Time, save func(*Task, string) error) error {
+// done completes n by the rules of SPEC §5.2 with the values of pages ≥ 1 in p; an activity
+// step also waits for the previous step (SPEC §7.4).
+func (s *Service) done(ctx context.Context, tx Tx, c *Caller, flow *Flow, n *Task, p *TaskPatch, now time.Time, save func(*Task, string) error) error {
 	if err := CheckDone(n, now); err != nil {
 		return err
 	}
 	if !c.User.IsPlanner() && !assigned(n, c.User.Email) {
 		return ErrForbidden()
+	}
+	if n.TaskType == TaskTypeActivityChild {
+		if err := checkStepOrder(ctx, tx, n); err != nil {
+			return err
+		}
 	}
 	vals, fe := flow.CheckValues(p.Values, "")
 	for k, v := range vals {
@@ -654,8 +722,15 @@ func (s *Service) deleteTask(ctx context.Context, tx Tx, c *Caller, id ID, ifMat
 	if err := checkVersion(t.Version, ifMatch); err != nil {
 		return nil, err
 	}
-	now := s.now()
-	if err := tx.DeleteTask(ctx, id, now); err != nil {
+	switch t.TaskType {
+	case TaskTypeActivityChild:
+		return nil, Errorf(EINVALID, "activ-049", "An activity step cannot be deleted alone; delete its activity")
+	case TaskTypeActivityMaster:
+		if err := s.deleteChildren(ctx, tx, c, t); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.DeleteTask(ctx, id, s.now()); err != nil {
 		return nil, err
 	}
 	return t, s.addHistory(ctx, tx, c.User, t, nil, ActionDelete, nil)

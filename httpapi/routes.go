@@ -31,6 +31,10 @@ func (s *Server) registerRoutes() {
 	s.flowRoutes()
 	// §5 tasks
 	s.taskRoutes()
+	// §6 workflows
+	s.workflowRoutes()
+	// §7 activities
+	s.activityRoutes()
 }
 
 // op describes an operation; path is relative to Prefix.

@@ -36,10 +36,14 @@ var _ fieldwork.Store = (*Store)(nil)
 
 // dsn builds the connection string: the pragmas ride in the DSN so every pooled connection
 // has them.
-func dsn(path string, txlock string) string {
+func dsn(path string, txlock string, readOnly bool) string {
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(5000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
+	}
+	if readOnly {
+		// The driver ignores sql.TxOptions.ReadOnly; this makes View transactions refuse writes.
+		q.Add("_pragma", "query_only(1)")
 	}
 	q.Set("_txlock", txlock)
 	return "file:" + path + "?" + q.Encode()
@@ -47,12 +51,12 @@ func dsn(path string, txlock string) string {
 
 // Open opens (creating if needed) the database file at path. Call Migrate before use.
 func Open(path string) (*Store, error) {
-	w, err := sql.Open("sqlite", dsn(path, "immediate"))
+	w, err := sql.Open("sqlite", dsn(path, "immediate", false))
 	if err != nil {
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite", dsn(path, "deferred"))
+	r, err := sql.Open("sqlite", dsn(path, "deferred", true))
 	if err != nil {
 		w.Close()
 		return nil, err

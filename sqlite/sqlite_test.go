@@ -25,5 +25,5 @@ func TestStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		return s
-	}, storetest.Skip("ReadOnlyView", "View runs fn on the read pool, whose transactions accept and commit writes"))
+	})
 }
