@@ -69,7 +69,7 @@ func TestCreateActivityIsAtomic(t *testing.T) {
 	err = st.Update(ctx, owner.OrganizationID, func(tx fieldwork.Tx) error {
 		for i := 0; i < 5; i++ {
 			f := &fieldwork.Flow{ID: fieldwork.NewID(now), OrganizationID: owner.OrganizationID, Name: fmt.Sprintf("F%d", i),
-				Pages: []fieldwork.Page{{ID: "page0", Components: []fieldwork.Component{{Component: "input", ID: "note", Title: "Note"}}}},
+				Pages:   []fieldwork.Page{{ID: "page0", Components: []fieldwork.Component{{Component: "input", ID: "note", Title: "Note"}}}},
 				Version: 1, CreatedTime: fieldwork.NewMicroTime(now), UpdatedTime: fieldwork.NewMicroTime(now)}
 			if err := fieldwork.ValidateFlow(f); err != nil {
 				return err
