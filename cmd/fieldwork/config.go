@@ -56,4 +56,3 @@ func maskDSN(dsn string) string {
 	}
 	return dsn
 }
-
