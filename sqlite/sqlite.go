@@ -246,8 +246,12 @@ func (w *where) add(cond string, vals ...any) {
 	w.conds = append(w.conds, b.String())
 }
 
-// in adds "col IN (…)" for the values.
+// in adds "col IN (…)" for the values; an empty list matches nothing.
 func (w *where) in(col string, vals []string) {
+	if len(vals) == 0 {
+		w.add("1 = 0")
+		return
+	}
 	marks := strings.TrimSuffix(strings.Repeat("?,", len(vals)), ",")
 	args := make([]any, len(vals))
 	for i, v := range vals {
