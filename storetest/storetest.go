@@ -88,6 +88,9 @@ var suite = []suiteTest{
 	{"Isolation", testIsolation},
 	{"Atomicity", testAtomicity},
 	{"ReadOnlyView", testReadOnlyView},
+	{"ActivityAtomicity", testActivityAtomicity},
+	{"ActivityCascadeDelete", testActivityCascadeDelete},
+	{"ActivityConcurrentRollup", testActivityConcurrentRollup},
 }
 
 // Option adjusts a run of the suite.
