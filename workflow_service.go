@@ -258,8 +258,12 @@ func (s *Service) DeleteWorkflow(ctx context.Context, c *Caller, id ID, force, c
 		}
 		usage = counts.Total
 		if usage > 0 && !(force && confirmed) {
+			noun := "activities"
+			if usage == 1 {
+				noun = "activity"
+			}
 			return &Error{Code: EINVALID, FailedCode: CodeWorkflowInUse,
-				Message: fmt.Sprintf("The workflow is used by %d activities; send force=true and confirmed=true to delete it", usage),
+				Message: fmt.Sprintf("The workflow is used by %d %s; send force=true and confirmed=true to delete it", usage, noun),
 				Extra:   map[string]any{"confirmation_required": true, "usage": map[string]int{"activities": usage}}}
 		}
 		return tx.DeleteWorkflow(ctx, w.ID)
