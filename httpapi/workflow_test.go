@@ -618,3 +618,19 @@ func TestWorkflowValidateFieldMappings(t *testing.T) {
 		t.Fatalf("validation saved something: %s", r.Raw)
 	}
 }
+
+// TestWorkflowFlowInUse: a flow a workflow step uses cannot be deleted (SPEC §4, flow-046);
+// once no step uses it (steps replaced, or the workflow deleted), it can.
+func TestWorkflowFlowInUse(t *testing.T) {
+	fx := newWfFixture(t)
+	id := fx.create(t, fx.body("Route"))["_id"].(string)
+	fx.run(t, []apiCase{
+		{"first step's flow", "DELETE", "/flow/" + fx.pickup, "", nil, nil, 400, "flow-046"},
+		{"second step's flow", "DELETE", "/flow/" + fx.delivery, "", nil, nil, 400, "flow-046"},
+		{"replace the steps", "PUT", "/workflow/" + id, "", map[string]any{"steps": wfSteps(fx.survey, fx.delivery)}, nil, 200, ""},
+		{"flow no longer used", "DELETE", "/flow/" + fx.pickup, "", nil, nil, 200, ""},
+		{"flow now used", "DELETE", "/flow/" + fx.survey, "", nil, nil, 400, "flow-046"},
+		{"delete the workflow", "DELETE", "/workflow/" + id, "", nil, nil, 200, ""},
+		{"flows free", "DELETE", "/flow/" + fx.survey, "", nil, nil, 200, ""},
+	})
+}
