@@ -24,8 +24,8 @@ type Step struct {
 	StatusMapping *string        `json:"statusMapping"`
 	FieldMappings []FieldMapping `json:"fieldMappings"`
 	// FieldSchema is the step flow's flowFields, refreshed whenever the workflow is saved; it
-	// is left out of activity snapshots.
-	FieldSchema []FlowField `json:"fieldSchema,omitempty"`
+	// is left out of activity snapshots (nil there; an empty list is still sent as []).
+	FieldSchema []FlowField `json:"fieldSchema,omitzero"`
 }
 
 // CustomStatus is a status name a step can map its completion to.
