@@ -228,14 +228,14 @@ func (s *Service) createActivityTx(ctx context.Context, tx Tx, c *Caller, b *act
 	if err := tx.CreateTask(ctx, master); err != nil {
 		return nil, err
 	}
-	if err := s.addHistory(ctx, tx, c.User, nil, master, ActionCreate, nil); err != nil {
+	if err := s.recordChange(ctx, tx, c.User, nil, master, ActionCreate, nil); err != nil {
 		return nil, err
 	}
 	for _, ch := range children {
 		if err := tx.CreateTask(ctx, ch); err != nil {
 			return nil, err
 		}
-		if err := s.addHistory(ctx, tx, c.User, nil, ch, ActionCreate, nil); err != nil {
+		if err := s.recordChange(ctx, tx, c.User, nil, ch, ActionCreate, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -340,7 +340,7 @@ func (s *Service) afterChildChange(ctx context.Context, tx Tx, child *Task, beca
 			if err := tx.UpdateTask(ctx, after); err != nil {
 				return err
 			}
-			if err := s.addHistory(ctx, tx, nil, before, after, ActionMapping, &Cause{TaskID: child.ID, Action: ActionDone}); err != nil {
+			if err := s.recordChange(ctx, tx, nil, before, after, ActionMapping, &Cause{TaskID: child.ID, Action: ActionDone}); err != nil {
 				return err
 			}
 			children[m.TargetStep] = after
@@ -361,7 +361,7 @@ func (s *Service) afterChildChange(ctx context.Context, tx Tx, child *Task, beca
 	if err := tx.UpdateTask(ctx, next); err != nil {
 		return err
 	}
-	return s.addHistory(ctx, tx, nil, master, next, ActionRollup, &Cause{TaskID: child.ID, Action: action})
+	return s.recordChange(ctx, tx, nil, master, next, ActionRollup, &Cause{TaskID: child.ID, Action: action})
 }
 
 // deleteChildren deletes an activity's children (its master is deleted by the caller).
@@ -377,7 +377,7 @@ func (s *Service) deleteChildren(ctx context.Context, tx Tx, c *Caller, master *
 		if err := tx.DeleteTask(ctx, ch.ID, s.now()); err != nil {
 			return err
 		}
-		if err := s.addHistory(ctx, tx, c.User, ch, nil, ActionDelete, &Cause{TaskID: master.ID, Action: ActionDelete}); err != nil {
+		if err := s.recordChange(ctx, tx, c.User, ch, nil, ActionDelete, &Cause{TaskID: master.ID, Action: ActionDelete}); err != nil {
 			return err
 		}
 	}
@@ -449,7 +449,7 @@ func (s *Service) updateMaster(ctx context.Context, tx Tx, c *Caller, m *Task, k
 	if err := tx.UpdateTask(ctx, n); err != nil {
 		return nil, err
 	}
-	return n, s.addHistory(ctx, tx, c.User, m, n, action, nil)
+	return n, s.recordChange(ctx, tx, c.User, m, n, action, nil)
 }
 
 // sameMasterValue reports whether a sent value of a protected master key equals the current

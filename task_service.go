@@ -360,7 +360,7 @@ func (s *Service) createTask(ctx context.Context, tx Tx, c *Caller, body map[str
 	if err := tx.CreateTask(ctx, t); err != nil {
 		return nil, err
 	}
-	if err := s.addHistory(ctx, tx, c.User, nil, t, ActionCreate, nil); err != nil {
+	if err := s.recordChange(ctx, tx, c.User, nil, t, ActionCreate, nil); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -462,7 +462,7 @@ func (s *Service) updateTask(ctx context.Context, tx Tx, c *Caller, id ID, kind 
 		n.Version = cur.Version + 1
 		n.UpdatedBy = c.User.Email
 		n.UpdatedTime = NewTime(now)
-		if err := s.addHistory(ctx, tx, c.User, cur, n, action, nil); err != nil {
+		if err := s.recordChange(ctx, tx, c.User, cur, n, action, nil); err != nil {
 			return err
 		}
 		cur, lastAction = n, action
@@ -733,7 +733,7 @@ func (s *Service) deleteTask(ctx context.Context, tx Tx, c *Caller, id ID, ifMat
 	if err := tx.DeleteTask(ctx, id, s.now()); err != nil {
 		return nil, err
 	}
-	return t, s.addHistory(ctx, tx, c.User, t, nil, ActionDelete, nil)
+	return t, s.recordChange(ctx, tx, c.User, t, nil, ActionDelete, nil)
 }
 
 // cloneTask deep-copies a task through its JSON form.
@@ -770,9 +770,9 @@ var actionWords = map[string]string{
 	ActionRollup: "Rolled up", ActionMapping: "Mapped",
 }
 
-// addHistory appends the history entry of a change from before to after (nil for create or
+// recordChange appends the history entry of a change from before to after (nil for create or
 // delete): the changed keys with their previous values and {from, to}.
-func (s *Service) addHistory(ctx context.Context, tx Tx, actor *User, before, after *Task, action string, cause *Cause) error {
+func (s *Service) recordChange(ctx context.Context, tx Tx, actor *User, before, after *Task, action string, cause *Cause) error {
 	now := s.now()
 	name, email := "System", "System"
 	if actor != nil {

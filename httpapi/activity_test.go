@@ -310,6 +310,15 @@ func TestActivityNonSequentialAndSnapshot(t *testing.T) {
 	if got["subStatus"] != "Delivered" || got["workflow"].(map[string]any)["name"] != "Pickup to Delivery" || got["workflow"].(map[string]any)["version"] != float64(1) {
 		t.Fatalf("snapshot not kept: %v %v", got["subStatus"], got["workflow"])
 	}
+	// Force-deleting the workflow does not stop its activities either.
+	fx.run(t, []apiCase{
+		{"delete used workflow unconfirmed", "DELETE", "/workflow/" + fx.workflow.ID + "?force=true", "", nil, nil, 400, "workf-032"},
+		{"force delete used workflow", "DELETE", "/workflow/" + fx.workflow.ID + "?force=true&confirmed=true", "", nil, nil, 200, ""},
+		{"step still completes", "POST", "/task/" + sub[0].(string) + "/done", "", map[string]any{}, nil, 200, ""},
+	})
+	if got := fx.must(fx.owner("GET", "/activity/"+m["_id"].(string), nil), 200).obj("data"); got["status"] != "DONE" {
+		t.Fatalf("activity after its workflow was deleted: %v", got["status"])
+	}
 	// DELETE /activity/{id} answers its message and removes everything.
 	d := fx.must(fx.owner("DELETE", "/activity/"+m["_id"].(string), nil), 200)
 	if d.str("message") != "Activity deleted successfully" {
