@@ -770,8 +770,11 @@ var actionWords = map[string]string{
 	ActionRollup: "Rolled up", ActionMapping: "Mapped",
 }
 
-// recordChange appends the history entry of a change from before to after (nil for create or
-// delete): the changed keys with their previous values and {from, to}.
+// recordChange is the ONE place where a committed task change is described: the task before
+// and after (nil for create or delete), the action, the actor (nil = System) and the child
+// change that caused it. It appends the §5.4 history entry (the changed keys with their
+// previous values and {from, to}) in the change's transaction; the outbox events of §8 belong
+// here too.
 func (s *Service) recordChange(ctx context.Context, tx Tx, actor *User, before, after *Task, action string, cause *Cause) error {
 	now := s.now()
 	name, email := "System", "System"
