@@ -89,23 +89,12 @@ func (s *Server) createActivity(ctx context.Context, c *fieldwork.Caller, in *ra
 	return reply(http.StatusCreated, ActivityBody{envelope(http.StatusCreated, "Activity created successfully"), &activityView{Task: withoutSteps(m)}}), nil
 }
 
-// BulkActivityItem is one row of POST /activities/bulk.
-type BulkActivityItem struct {
-	Status     bool     `json:"status"`
-	Message    string   `json:"message"`
-	ID         *string  `json:"_id,omitempty"`
-	RefID      *string  `json:"refId,omitempty"`
-	Index      int      `json:"index"`
-	FailedCode string   `json:"failedCode,omitempty"`
-	Errors     []string `json:"errors,omitempty"`
-}
-
 // BulkActivitiesBody is the answer of POST /activities/bulk.
 type BulkActivitiesBody struct {
 	Envelope
 	Success    int                `json:"success"`
 	Failed     int                `json:"failed"`
-	Activities []BulkActivityItem `json:"activities"`
+	Activities []BulkItem `json:"activities"`
 }
 
 func (s *Server) createActivities(ctx context.Context, c *fieldwork.Caller, in *rawBody) (*Out[BulkActivitiesBody], error) {
@@ -128,20 +117,20 @@ func (s *Server) createActivities(ctx context.Context, c *fieldwork.Caller, in *
 	if err != nil {
 		return nil, err
 	}
-	body := BulkActivitiesBody{Envelope: envelope(http.StatusCreated, msgSuccess), Activities: make([]BulkActivityItem, len(results))}
+	body := BulkActivitiesBody{Envelope: envelope(http.StatusCreated, msgSuccess), Activities: make([]BulkItem, len(results))}
 	for i, r := range results {
-		item := BulkActivityItem{Index: i, RefID: r.RefID}
 		if items[i] == nil {
 			r.Err = fieldwork.InvalidField("activ-032", "activities", "each item must be an object")
 		}
+		var item BulkItem
 		if r.Err == nil {
-			item.Status, item.Message, item.ID = true, "Activity created successfully", &r.Master.ID
+			item = BulkItem{Status: true, Message: "Activity created successfully", ID: &r.Master.ID, Index: i}
 			body.Success++
 		} else {
-			ae := toAPIError(s.Logger, requestIDFrom(ctx), r.Err)
-			item.Message, item.FailedCode, item.Errors = ae.body.Message, ae.body.FailedCode, ae.body.Errors
+			item = s.failedItem(ctx, i, nil, r.Err)
 			body.Failed++
 		}
+		item.RefID = r.RefID
 		body.Activities[i] = item
 	}
 	return reply(http.StatusCreated, body), nil

@@ -235,6 +235,11 @@ func (s *Server) bulkResult(ctx context.Context, i int, okMsg string, t *fieldwo
 		}
 		return item
 	}
+	return s.failedItem(ctx, i, id, err)
+}
+
+// failedItem is the answer row of a bulk item that failed with err.
+func (s *Server) failedItem(ctx context.Context, i int, id *string, err error) BulkItem {
 	ae := toAPIError(s.Logger, requestIDFrom(ctx), err)
 	return BulkItem{Status: false, Message: ae.body.Message, ID: id, Index: i, FailedCode: ae.body.FailedCode, Errors: ae.body.Errors}
 }
