@@ -92,8 +92,8 @@ func (s *Server) createActivity(ctx context.Context, c *fieldwork.Caller, in *ra
 // BulkActivitiesBody is the answer of POST /activities/bulk.
 type BulkActivitiesBody struct {
 	Envelope
-	Success    int                `json:"success"`
-	Failed     int                `json:"failed"`
+	Success    int        `json:"success"`
+	Failed     int        `json:"failed"`
 	Activities []BulkItem `json:"activities"`
 }
 
