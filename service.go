@@ -87,6 +87,14 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Caller, err
 // CreateOrganization creates an organization with its four built-in roles and its Owner, and
 // returns the Owner's token secret. secret may be given (bootstrap), else one is generated.
 func (s *Service) CreateOrganization(ctx context.Context, name, ownerEmail, secret string) (*Organization, *User, string, error) {
+	return s.createOrganization(ctx, "", name, ownerEmail, secret)
+}
+
+// DemoOrganizationID is the fixed id of the bootstrap organization: several instances
+// starting at once on an empty store cannot create it twice.
+const DemoOrganizationID ID = "64656d6f0000000000000001"
+
+func (s *Service) createOrganization(ctx context.Context, id ID, name, ownerEmail, secret string) (*Organization, *User, string, error) {
 	now := s.now()
 	var fe FieldErrors
 	name = trimSpace(name)
@@ -106,7 +114,10 @@ func (s *Service) CreateOrganization(ctx context.Context, name, ownerEmail, secr
 	if secret == "" {
 		secret = NewTokenSecret()
 	}
-	org := &Organization{ID: NewID(now), Name: name, CreatedTime: NewTime(now)}
+	if id == "" {
+		id = NewID(now)
+	}
+	org := &Organization{ID: id, Name: name, CreatedTime: NewTime(now)}
 	var roles []*Role
 	for _, r := range BuiltinRoles {
 		roles = append(roles, &Role{
@@ -135,8 +146,13 @@ func (s *Service) Bootstrap(ctx context.Context, secret string) (string, error) 
 	if err != nil || n > 0 {
 		return "", err
 	}
-	_, _, secret, err = s.CreateOrganization(ctx, "Demo", "admin@example.com", secret)
+	_, _, secret, err = s.createOrganization(ctx, DemoOrganizationID, "Demo", "admin@example.com", secret)
 	if err != nil {
+		// Another instance starting at the same moment may have won the race: the demo
+		// organization's fixed id (or the same bootstrap token) made our insert fail.
+		if n, cerr := s.Store.CountOrganizations(ctx); cerr == nil && n > 0 {
+			return "", nil
+		}
 		var e *Error
 		if errors.As(err, &e) {
 			return "", errors.New("bootstrap: " + e.Message)
