@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: gofmt, go vet, and go test -race on every package.
+# Runs the whole test suite: gofmt, go vet, and go test -race on every package, with a
+# throwaway PostgreSQL (scripts/with-postgres.sh) so that every suite runs on both engines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -7,4 +8,4 @@ if [ -n "$unformatted" ]; then
   echo "gofmt needed on:"; echo "$unformatted"; exit 1
 fi
 go vet ./...
-go test -race -count=1 -timeout 20m ./...
+exec ./scripts/with-postgres.sh go test -race -count=1 -timeout 20m ./...
