@@ -361,6 +361,7 @@ func (s *Service) afterChildChange(ctx context.Context, tx Tx, child *Task, beca
 	if err := tx.UpdateTask(ctx, next); err != nil {
 		return err
 	}
+	s.rollups.Add(1) // counted per attempt: a retried transaction may count twice
 	return s.recordChange(ctx, tx, nil, master, next, ActionRollup, &Cause{TaskID: child.ID, Action: action})
 }
 

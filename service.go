@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,7 +18,12 @@ type Service struct {
 	Store  Store
 	Clock  Clock
 	Logger *slog.Logger
+
+	rollups atomic.Int64
 }
+
+// RollupsPerformed counts the master roll-ups this process has written (for metrics).
+func (s *Service) RollupsPerformed() int64 { return s.rollups.Load() }
 
 // NewService returns a Service on the store with the wall clock.
 func NewService(store Store) *Service {

@@ -29,7 +29,9 @@ func TestOpenAPIDocument(t *testing.T) {
 				continue
 			}
 			ops = append(ops, m+" "+path)
-			if path == "/api/v3/openapi.json" || strings.HasPrefix(path, "/api/v3/openapi") {
+			// The operational routes (/healthz, /readyz, /metrics) live outside /api/v3 and
+			// have tests of their own.
+			if !strings.HasPrefix(path, "/api/v3/") || strings.HasPrefix(path, "/api/v3/openapi") {
 				continue
 			}
 			concrete := param.ReplaceAllString(strings.TrimPrefix(path, "/api/v3"), "000000000000000000000000")

@@ -18,6 +18,8 @@ const (
 
 // registerRoutes lists every route of the API in one table.
 func (s *Server) registerRoutes() {
+	// §10 operations
+	s.opsRoutes()
 	// §2 users, roles, tokens
 	s.userRoutes()
 	// §3 hubs

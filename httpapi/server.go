@@ -31,8 +31,10 @@ type Server struct {
 	// PublicURL, when set, is the scheme and host of paginator URLs.
 	PublicURL string
 
-	mux *http.ServeMux
-	api huma.API
+	mux     *http.ServeMux
+	api     huma.API
+	limiter *orgLimiter
+	metrics *metrics
 }
 
 // NewServer builds the handler with every route registered.
@@ -40,7 +42,8 @@ func NewServer(svc *fieldwork.Service, logger *slog.Logger, publicURL string) *S
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Server{Service: svc, Logger: logger, PublicURL: strings.TrimRight(publicURL, "/"), mux: http.NewServeMux()}
+	s := &Server{Service: svc, Logger: logger, PublicURL: strings.TrimRight(publicURL, "/"), mux: http.NewServeMux(),
+		limiter: newOrgLimiter(DefaultRateLimit, DefaultRateBurst), metrics: newMetrics(svc)}
 	config := huma.DefaultConfig("Fieldwork API", "3.0.0")
 	config.Info.Description = "Field-operations task management, wire-compatible with the MileApp v3 API."
 	config.CreateHooks = nil // no $schema links in bodies
@@ -55,6 +58,12 @@ func NewServer(svc *fieldwork.Service, logger *slog.Logger, publicURL string) *S
 	s.api = humago.New(s.mux, config)
 	s.registerRoutes()
 	return s
+}
+
+// SetRateLimit sets the per-organization limit (requests per second) and burst; a limit of
+// 0 turns rate limiting off.
+func (s *Server) SetRateLimit(perSecond float64, burst int) {
+	s.limiter = newOrgLimiter(perSecond, max(1, burst))
 }
 
 // API returns the huma API, e.g. to read its OpenAPI document.
@@ -105,7 +114,10 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 // ServeHTTP runs the middleware chain, then the route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	reqID := fieldwork.NewID(start)
+	reqID := r.Header.Get("X-Request-Id")
+	if !validRequestID(reqID) {
+		reqID = fieldwork.NewID(start)
+	}
 	ctx := context.WithValue(r.Context(), requestIDKey, reqID)
 	ctx = context.WithValue(ctx, baseURLKey, s.baseURL(r))
 	r = r.WithContext(ctx)
@@ -123,16 +135,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if c := callerFrom(r.Context()); c != nil {
 			org = c.OrgID()
 		}
+		elapsed := time.Since(start)
+		s.metrics.observe(route, rec.status, elapsed)
 		s.Logger.Info("request", "requestId", reqID, "organization", org, "method", r.Method,
-			"route", route, "status", rec.status, "duration", time.Since(start))
+			"route", route, "status", rec.status, "duration", elapsed)
 	}()
+	s.metrics.inFlight.Inc()
+	defer s.metrics.inFlight.Dec()
 
 	// One trailing slash is ignored (SPEC §1.1).
 	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
 		r.URL.Path = strings.TrimSuffix(p, "/")
 		r.URL.RawPath = ""
 	}
-	if !acceptable(r.Header.Values("Accept")) {
+	if strings.HasPrefix(r.URL.Path, Prefix+"/") && !acceptable(r.Header.Values("Accept")) {
 		s.writeError(rec, r, &fieldwork.Error{Code: codeNotAcceptable, FailedCode: "req-047", Message: "Only application/json responses are available"})
 		return
 	}
@@ -159,6 +175,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), callerKey, caller))
+		if !s.limiter.allow(rec, caller.OrgID()) {
+			s.writeError(rec, r, &fieldwork.Error{Code: fieldwork.ERATELIMIT, FailedCode: "sys-036", Message: "Too many requests"})
+			return
+		}
 	}
 	s.mux.ServeHTTP(rec, r) // (re-routes so the mux sets the path values)
 }
@@ -215,6 +235,19 @@ func ifMatch(v string) *int {
 		n = -1
 	}
 	return &n
+}
+
+// validRequestID accepts a client's X-Request-Id of 1–128 printable ASCII characters.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }

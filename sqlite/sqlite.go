@@ -261,3 +261,12 @@ func (w *where) in(col string, vals []string) {
 }
 
 func (w *where) sql() (string, []any) { return strings.Join(w.conds, " AND "), w.args }
+
+// PoolStats reports the connections of both pools (for metrics).
+func (s *Store) PoolStats() (open, inUse, idle int) {
+	for _, db := range []*sql.DB{s.write, s.read} {
+		st := db.Stats()
+		open, inUse, idle = open+st.OpenConnections, inUse+st.InUse, idle+st.Idle
+	}
+	return open, inUse, idle
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -12,11 +14,12 @@ type Config struct {
 	PublicURL      string // FIELDWORK_PUBLIC_URL
 	BootstrapToken string // FIELDWORK_BOOTSTRAP_TOKEN (secret)
 	LogFormat      string // FIELDWORK_LOG_FORMAT: text or json
+	RateLimit      string // FIELDWORK_RATE_LIMIT: "R" or "R:B" requests/second and burst per organization; "0" = off
 }
 
 // DefaultConfig returns the defaults of SPEC §10.
 func DefaultConfig() Config {
-	return Config{Addr: ":8080", DB: "sqlite:fieldwork.db", LogFormat: "text"}
+	return Config{Addr: ":8080", DB: "sqlite:fieldwork.db", LogFormat: "text", RateLimit: "100:100"}
 }
 
 // LoadConfig applies environment overrides to the defaults.
@@ -28,6 +31,7 @@ func LoadConfig(getenv func(string) string) Config {
 		"FIELDWORK_PUBLIC_URL":      &c.PublicURL,
 		"FIELDWORK_BOOTSTRAP_TOKEN": &c.BootstrapToken,
 		"FIELDWORK_LOG_FORMAT":      &c.LogFormat,
+		"FIELDWORK_RATE_LIMIT":      &c.RateLimit,
 	} {
 		if v := getenv(key); v != "" {
 			*dst = v
@@ -42,7 +46,24 @@ func (c Config) String() string {
 	if c.BootstrapToken != "" {
 		tok = "********"
 	}
-	return fmt.Sprintf("addr=%s db=%s publicURL=%q bootstrapToken=%q logFormat=%s", c.Addr, maskDSN(c.DB), c.PublicURL, tok, c.LogFormat)
+	return fmt.Sprintf("addr=%s db=%s publicURL=%q bootstrapToken=%q logFormat=%s rateLimit=%s",
+		c.Addr, maskDSN(c.DB), c.PublicURL, tok, c.LogFormat, c.RateLimit)
+}
+
+// rateLimit parses RateLimit: "R" (burst R) or "R:B"; R = 0 turns limiting off.
+func (c Config) rateLimit() (perSecond float64, burst int, err error) {
+	r, b, hasBurst := strings.Cut(strings.TrimSpace(c.RateLimit), ":")
+	perSecond, err = strconv.ParseFloat(r, 64)
+	if err != nil || perSecond < 0 || math.IsInf(perSecond, 0) || math.IsNaN(perSecond) {
+		return 0, 0, fmt.Errorf("FIELDWORK_RATE_LIMIT %q: want R or R:B, R requests per second (0 = off), B the burst", c.RateLimit)
+	}
+	burst = max(1, int(math.Ceil(perSecond)))
+	if hasBurst {
+		if burst, err = strconv.Atoi(b); err != nil || burst < 1 {
+			return 0, 0, fmt.Errorf("FIELDWORK_RATE_LIMIT %q: the burst must be a positive integer", c.RateLimit)
+		}
+	}
+	return perSecond, burst, nil
 }
 
 // maskDSN hides a password in a database URL.

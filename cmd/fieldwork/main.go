@@ -118,6 +118,10 @@ func (m *Main) Open(ctx context.Context) error {
 	if secret != "" && m.Config.BootstrapToken == "" {
 		fmt.Fprintf(m.stderr, "Created organization \"Demo\" with Owner admin@example.com.\nOwner token (shown once): %s\n", secret)
 	}
+	perSecond, burst, err := m.Config.rateLimit()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return err
@@ -125,7 +129,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.listener = ln
 	m.Addr = ln.Addr().String()
 	m.server = &http.Server{
-		Handler:           httpapi.NewServer(m.Service, m.Logger, m.Config.PublicURL),
+		Handler:           m.handler(perSecond, burst),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -138,6 +142,13 @@ func (m *Main) Open(ctx context.Context) error {
 	}()
 	m.Logger.Info("listening", "addr", m.Addr)
 	return nil
+}
+
+// handler builds the HTTP API with the configured rate limit.
+func (m *Main) handler(perSecond float64, burst int) http.Handler {
+	srv := httpapi.NewServer(m.Service, m.Logger, m.Config.PublicURL)
+	srv.SetRateLimit(perSecond, burst)
+	return srv
 }
 
 // Close stops accepting, lets in-flight requests finish (up to 30 s) and closes the store.
