@@ -8,14 +8,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fieldwork-dev/fieldwork"
 	"github.com/fieldwork-dev/fieldwork/httpapi"
-	"github.com/fieldwork-dev/fieldwork/sqlite"
+	"github.com/fieldwork-dev/fieldwork/internal/testdb"
 )
 
 // env is a running API on a fresh store with one organization whose Owner token is Token.
@@ -27,17 +27,30 @@ type env struct {
 	OrgID   string
 }
 
-// newEnv starts the real HTTP server on a temp SQLite store.
+// eachEngine runs fn once per storage engine, as the subtests t/sqlite and t/postgres, so that
+// every API test runs unchanged on every engine. Every top-level test wraps its body in it.
+func eachEngine(t *testing.T, fn func(t *testing.T)) {
+	t.Helper()
+	for _, engine := range testdb.Engines() {
+		t.Run(engine, fn)
+	}
+}
+
+// engineOf returns the engine of a test run inside eachEngine: the name of the subtest
+// directly under the top-level test.
+func engineOf(t *testing.T) string {
+	t.Helper()
+	parts := strings.Split(t.Name(), "/")
+	if len(parts) < 2 || !slices.Contains(testdb.Engines(), parts[1]) {
+		t.Fatalf("newEnv called outside eachEngine (test %s): wrap the test's body in eachEngine(t, func(t *testing.T) { ... })", t.Name())
+	}
+	return parts[1]
+}
+
+// newEnv starts the real HTTP server on a fresh store of the test's engine (see eachEngine).
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "fw.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := testdb.Open(t, engineOf(t))
 	svc := fieldwork.NewService(st)
 	org, _, secret, err := svc.CreateOrganization(context.Background(), "Acme", "owner@acme.test", "")
 	if err != nil {

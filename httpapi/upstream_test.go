@@ -134,129 +134,131 @@ const (
 // TestUpstreamContract drives every operation of sharedOps through the real server and
 // validates each success body against upstream's schema for that path, method and status.
 func TestUpstreamContract(t *testing.T) {
-	c := loadUpstream(t)
-	fx := newActivityFixture(t, true)
-	call := func(op, path string, body any, status int) resp {
-		t.Helper()
-		method, _, _ := strings.Cut(op, " ")
-		r := fx.must(fx.owner(method, path, body), status)
-		c.check(op, r)
-		return r
-	}
-	id := func(r resp, key string) string { t.Helper(); return upstreamID(t, r.Body[key]) }
-	const missing = "000000000000000000000000"
-
-	// §3 hubs.
-	hub := id(call("POST /hub", "/hub", map[string]any{"name": "Surabaya", "address": "Jalan Tunjungan 1", "lat": -7.26, "lng": 112.74}, 200), "data")
-	call("GET /hubs", "/hubs", nil, 200)
-	call("GET /hub/{hubId}", "/hub/"+hub, nil, 200)
-	call("PUT /hub/{hubId}", "/hub/"+hub, map[string]any{"name": "Surabaya Timur", "address": "Jalan Tunjungan 2", "lat": -7.27, "lng": 112.75}, 200)
-	call("DELETE /hub/{hubId}", "/hub/"+hub, nil, 200)
-
-	// §4 flows.
-	survey := map[string]any{"name": "Survey", "pages": []any{
-		map[string]any{"id": "page0", "components": []any{
-			map[string]any{"component": "input", "id": "site", "title": "Site", "required": true, "showAs": "title"},
-			map[string]any{"component": "select", "id": "kind", "title": "Kind", "options": []any{"shop", "home"}},
-		}},
-		map[string]any{"id": "page1", "components": []any{map[string]any{"component": "photo", "id": "shots", "title": "Shots"}}},
-	}}
-	flow := id(call("POST /flow", "/flow", survey, 201), "flow")
-	call("GET /flows", "/flows", nil, 200)
-	call("GET /flow/{flowId}", "/flow/"+flow, nil, 200)
-	call("PUT /flow/{flowId}", "/flow/"+flow, survey, 200)
-	call("GET /flow/{flowName}/fields", "/flow/Survey/fields", nil, 200)
-	call("GET /flow/{flowName}/task", "/flow/Survey/task", nil, 200)
-	call("DELETE /flow/{flowId}", "/flow/"+flow, nil, 200)
-
-	// §5 tasks: one task through its life, then the bulk routes with a failing item each.
-	task := id(call("POST /task", "/task", map[string]any{"flow": "Pickup", "hubId": fx.hub, "orderNo": "A-1", "refId": "ref-1"}, 201), "task")
-	call("GET /tasks", "/tasks", nil, 200)
-	call("GET /task/{taskId}", "/task/"+task, nil, 200)
-	call("PUT /task/{taskId}", "/task/"+task, map[string]any{"flow": "Pickup", "hubId": fx.hub, "orderNo": "A-1", "customerName": "Sari"}, 200)
-	call("PATCH /task/{taskId}", "/task/"+task, map[string]any{"parcels": 2}, 200)
-	call("PUT /task/{taskId}/move", "/task/"+task+"/move", map[string]any{"hubId": fx.hub2}, 200)
-	call("PUT /task/{taskId}/assign", "/task/"+task+"/assign", map[string]any{"assignee": []any{"owner@acme.test"}}, 200)
-	call("DELETE /task/{taskId}", "/task/"+task, nil, 200)
-
-	created := call("POST /tasks/bulk", "/tasks/bulk", map[string]any{"tasks": []any{
-		map[string]any{"flow": "Pickup", "hubId": fx.hub, "orderNo": "B-1", "refId": "ref-b1"},
-		map[string]any{"flow": "Pickup", "hubId": fx.hub, "orderNo": "B-2"},
-		map[string]any{"flow": "Pickup", "hubId": fx.hub, "refId": "ref-bad"},
-	}}, 201)
-	items, _ := created.Body["tasks"].([]any)
-	if len(items) != 3 {
-		t.Fatalf("bulk create items: %s", created.Raw)
-	}
-	b1, b2 := upstreamID(t, items[0]), upstreamID(t, items[1])
-	call("PUT /tasks/bulk", "/tasks/bulk", map[string]any{"tasks": []any{
-		map[string]any{"_id": b1, "flow": "Pickup", "hubId": fx.hub, "orderNo": "B-1", "parcels": 1},
-		map[string]any{"_id": missing, "flow": "Pickup", "hubId": fx.hub, "orderNo": "B-0"},
-	}}, 200)
-	call("PATCH /tasks/bulk", "/tasks/bulk", map[string]any{"tasks": []any{
-		map[string]any{"_id": b1, "parcels": 4}, map[string]any{"_id": missing, "parcels": 4},
-	}}, 200)
-	call("PUT /tasks/bulk/assign", "/tasks/bulk/assign", map[string]any{"tasks": []any{
-		map[string]any{"_id": b1, "assignee": []any{"ana@acme.test"}}, map[string]any{"_id": missing, "assignee": []any{"ana@acme.test"}},
-	}}, 200)
-	call("PUT /tasks/bulk/move", "/tasks/bulk/move", map[string]any{"tasks": []any{
-		map[string]any{"_id": b2, "hubId": fx.hub2}, map[string]any{"_id": missing, "hubId": fx.hub2},
-	}}, 200)
-	call("DELETE /tasks/bulk", "/tasks/bulk", map[string]any{"tasks": []any{
-		map[string]any{"_id": b1}, map[string]any{"_id": b2}, map[string]any{"_id": missing},
-	}}, 200)
-
-	// §2 users and roles.
-	call("GET /users", "/users", nil, 200)
-	call("GET /user", "/user", nil, 200)
-	call("PATCH /user", "/user", map[string]any{"phoneNumber": "+62 811 000"}, 200)
-	roles := call("GET /roles", "/roles", nil, 200)
-	planner := ""
-	for _, it := range upstreamList(t, roles.Body["data"]) {
-		if m, _ := it.(map[string]any); m["name"] == "Planner" {
-			planner, _ = m["_id"].(string)
+	eachEngine(t, func(t *testing.T) {
+		c := loadUpstream(t)
+		fx := newActivityFixture(t, true)
+		call := func(op, path string, body any, status int) resp {
+			t.Helper()
+			method, _, _ := strings.Cut(op, " ")
+			r := fx.must(fx.owner(method, path, body), status)
+			c.check(op, r)
+			return r
 		}
-	}
-	call("GET /role/{roleId}", "/role/"+planner, nil, 200)
-	user := id(fx.must(fx.owner("POST", "/user", map[string]any{"email": "rina@acme.test", "name": "Rina", "roleId": planner}), 201), "data")
-	call("GET /user/{userId}", "/user/"+user, nil, 200)
-	call("GET /user/email/{email}", "/user/email/rina@acme.test", nil, 200)
-	call("PUT /user/{userId}", "/user/"+user, map[string]any{"name": "Rina Putri"}, 200)
-	call("PATCH /user/{userId}", "/user/"+user, map[string]any{"phoneNumber": "0812"}, 200)
-	call("DELETE /member/{userId}", "/member/"+user, nil, 200)
+		id := func(r resp, key string) string { t.Helper(); return upstreamID(t, r.Body[key]) }
+		const missing = "000000000000000000000000"
 
-	// §7 activities.
-	activity := id(call("POST /activity", "/activity", fx.body(nil, nil), 201), "data")
-	call("GET /activities", "/activities", nil, 200)
-	call("GET /activity/{id}", "/activity/"+activity, nil, 200)
-	call("GET /activities/workflow/{workflowId}", "/activities/workflow/"+fx.workflow.ID, nil, 200)
-	call("DELETE /activity/{id}", "/activity/"+activity, nil, 200)
+		// §3 hubs.
+		hub := id(call("POST /hub", "/hub", map[string]any{"name": "Surabaya", "address": "Jalan Tunjungan 1", "lat": -7.26, "lng": 112.74}, 200), "data")
+		call("GET /hubs", "/hubs", nil, 200)
+		call("GET /hub/{hubId}", "/hub/"+hub, nil, 200)
+		call("PUT /hub/{hubId}", "/hub/"+hub, map[string]any{"name": "Surabaya Timur", "address": "Jalan Tunjungan 2", "lat": -7.27, "lng": 112.75}, 200)
+		call("DELETE /hub/{hubId}", "/hub/"+hub, nil, 200)
 
-	// §6 workflows: one made through the API (so its steps carry fieldSchema) with a step that
-	// has neither assignee nor status mapping, a manual and a step mapping; then the step
-	// routes on the fixture's workflow.
-	wf := id(call("POST /internal/workflows", "/internal/workflows", map[string]any{"name": "Return trip", "steps": []any{
-		map[string]any{"flowId": fx.drop.ID, "fieldMappings": []any{
-			map[string]any{"targetField": "channel", "sourceType": "manual", "sourceField": "van"},
-		}},
-		map[string]any{"flowId": fx.pickup.ID, "assigneeId": fx.worker.ID, "statusMapping": "Done", "fieldMappings": []any{
-			map[string]any{"targetField": "customerName", "sourceType": "step", "sourceStep": 0, "sourceField": "recipientName"},
-		}},
-	}}, 201), "data")
-	call("GET /internal/workflows", "/internal/workflows", nil, 200)
-	// "Pickup" finds both: the fixture by name, the new one by a step's flowName.
-	call("GET /internal/workflows/search", "/internal/workflows/search?q=Pickup", nil, 200)
-	call("GET /workflow/{id}", "/workflow/"+wf, nil, 200)
-	call("PUT /workflow/{id}", "/workflow/"+wf, map[string]any{"name": "Return trip 2"}, 200)
-	call("DELETE /workflow/{id}", "/workflow/"+wf, nil, 200)
-	steps := "/workflow/" + fx.workflow.ID + "/steps/1/"
-	call("GET /workflow/{id}/steps/{stepOrder}/field-mapping-data", steps+"field-mapping-data", nil, 200)
-	call("POST /workflow/{id}/steps/{stepOrder}/validate-field-mappings", steps+"validate-field-mappings", map[string]any{"fieldMappings": []any{
-		map[string]any{"targetField": "recipientName", "sourceType": "step", "sourceStep": 0, "sourceField": "customerName"},
-		map[string]any{"targetField": "nope", "sourceType": "manual", "sourceField": "x"},
-	}}, 200)
+		// §4 flows.
+		survey := map[string]any{"name": "Survey", "pages": []any{
+			map[string]any{"id": "page0", "components": []any{
+				map[string]any{"component": "input", "id": "site", "title": "Site", "required": true, "showAs": "title"},
+				map[string]any{"component": "select", "id": "kind", "title": "Kind", "options": []any{"shop", "home"}},
+			}},
+			map[string]any{"id": "page1", "components": []any{map[string]any{"component": "photo", "id": "shots", "title": "Shots"}}},
+		}}
+		flow := id(call("POST /flow", "/flow", survey, 201), "flow")
+		call("GET /flows", "/flows", nil, 200)
+		call("GET /flow/{flowId}", "/flow/"+flow, nil, 200)
+		call("PUT /flow/{flowId}", "/flow/"+flow, survey, 200)
+		call("GET /flow/{flowName}/fields", "/flow/Survey/fields", nil, 200)
+		call("GET /flow/{flowName}/task", "/flow/Survey/task", nil, 200)
+		call("DELETE /flow/{flowId}", "/flow/"+flow, nil, 200)
 
-	c.checkCoverage()
+		// §5 tasks: one task through its life, then the bulk routes with a failing item each.
+		task := id(call("POST /task", "/task", map[string]any{"flow": "Pickup", "hubId": fx.hub, "orderNo": "A-1", "refId": "ref-1"}, 201), "task")
+		call("GET /tasks", "/tasks", nil, 200)
+		call("GET /task/{taskId}", "/task/"+task, nil, 200)
+		call("PUT /task/{taskId}", "/task/"+task, map[string]any{"flow": "Pickup", "hubId": fx.hub, "orderNo": "A-1", "customerName": "Sari"}, 200)
+		call("PATCH /task/{taskId}", "/task/"+task, map[string]any{"parcels": 2}, 200)
+		call("PUT /task/{taskId}/move", "/task/"+task+"/move", map[string]any{"hubId": fx.hub2}, 200)
+		call("PUT /task/{taskId}/assign", "/task/"+task+"/assign", map[string]any{"assignee": []any{"owner@acme.test"}}, 200)
+		call("DELETE /task/{taskId}", "/task/"+task, nil, 200)
+
+		created := call("POST /tasks/bulk", "/tasks/bulk", map[string]any{"tasks": []any{
+			map[string]any{"flow": "Pickup", "hubId": fx.hub, "orderNo": "B-1", "refId": "ref-b1"},
+			map[string]any{"flow": "Pickup", "hubId": fx.hub, "orderNo": "B-2"},
+			map[string]any{"flow": "Pickup", "hubId": fx.hub, "refId": "ref-bad"},
+		}}, 201)
+		items, _ := created.Body["tasks"].([]any)
+		if len(items) != 3 {
+			t.Fatalf("bulk create items: %s", created.Raw)
+		}
+		b1, b2 := upstreamID(t, items[0]), upstreamID(t, items[1])
+		call("PUT /tasks/bulk", "/tasks/bulk", map[string]any{"tasks": []any{
+			map[string]any{"_id": b1, "flow": "Pickup", "hubId": fx.hub, "orderNo": "B-1", "parcels": 1},
+			map[string]any{"_id": missing, "flow": "Pickup", "hubId": fx.hub, "orderNo": "B-0"},
+		}}, 200)
+		call("PATCH /tasks/bulk", "/tasks/bulk", map[string]any{"tasks": []any{
+			map[string]any{"_id": b1, "parcels": 4}, map[string]any{"_id": missing, "parcels": 4},
+		}}, 200)
+		call("PUT /tasks/bulk/assign", "/tasks/bulk/assign", map[string]any{"tasks": []any{
+			map[string]any{"_id": b1, "assignee": []any{"ana@acme.test"}}, map[string]any{"_id": missing, "assignee": []any{"ana@acme.test"}},
+		}}, 200)
+		call("PUT /tasks/bulk/move", "/tasks/bulk/move", map[string]any{"tasks": []any{
+			map[string]any{"_id": b2, "hubId": fx.hub2}, map[string]any{"_id": missing, "hubId": fx.hub2},
+		}}, 200)
+		call("DELETE /tasks/bulk", "/tasks/bulk", map[string]any{"tasks": []any{
+			map[string]any{"_id": b1}, map[string]any{"_id": b2}, map[string]any{"_id": missing},
+		}}, 200)
+
+		// §2 users and roles.
+		call("GET /users", "/users", nil, 200)
+		call("GET /user", "/user", nil, 200)
+		call("PATCH /user", "/user", map[string]any{"phoneNumber": "+62 811 000"}, 200)
+		roles := call("GET /roles", "/roles", nil, 200)
+		planner := ""
+		for _, it := range upstreamList(t, roles.Body["data"]) {
+			if m, _ := it.(map[string]any); m["name"] == "Planner" {
+				planner, _ = m["_id"].(string)
+			}
+		}
+		call("GET /role/{roleId}", "/role/"+planner, nil, 200)
+		user := id(fx.must(fx.owner("POST", "/user", map[string]any{"email": "rina@acme.test", "name": "Rina", "roleId": planner}), 201), "data")
+		call("GET /user/{userId}", "/user/"+user, nil, 200)
+		call("GET /user/email/{email}", "/user/email/rina@acme.test", nil, 200)
+		call("PUT /user/{userId}", "/user/"+user, map[string]any{"name": "Rina Putri"}, 200)
+		call("PATCH /user/{userId}", "/user/"+user, map[string]any{"phoneNumber": "0812"}, 200)
+		call("DELETE /member/{userId}", "/member/"+user, nil, 200)
+
+		// §7 activities.
+		activity := id(call("POST /activity", "/activity", fx.body(nil, nil), 201), "data")
+		call("GET /activities", "/activities", nil, 200)
+		call("GET /activity/{id}", "/activity/"+activity, nil, 200)
+		call("GET /activities/workflow/{workflowId}", "/activities/workflow/"+fx.workflow.ID, nil, 200)
+		call("DELETE /activity/{id}", "/activity/"+activity, nil, 200)
+
+		// §6 workflows: one made through the API (so its steps carry fieldSchema) with a step that
+		// has neither assignee nor status mapping, a manual and a step mapping; then the step
+		// routes on the fixture's workflow.
+		wf := id(call("POST /internal/workflows", "/internal/workflows", map[string]any{"name": "Return trip", "steps": []any{
+			map[string]any{"flowId": fx.drop.ID, "fieldMappings": []any{
+				map[string]any{"targetField": "channel", "sourceType": "manual", "sourceField": "van"},
+			}},
+			map[string]any{"flowId": fx.pickup.ID, "assigneeId": fx.worker.ID, "statusMapping": "Done", "fieldMappings": []any{
+				map[string]any{"targetField": "customerName", "sourceType": "step", "sourceStep": 0, "sourceField": "recipientName"},
+			}},
+		}}, 201), "data")
+		call("GET /internal/workflows", "/internal/workflows", nil, 200)
+		// "Pickup" finds both: the fixture by name, the new one by a step's flowName.
+		call("GET /internal/workflows/search", "/internal/workflows/search?q=Pickup", nil, 200)
+		call("GET /workflow/{id}", "/workflow/"+wf, nil, 200)
+		call("PUT /workflow/{id}", "/workflow/"+wf, map[string]any{"name": "Return trip 2"}, 200)
+		call("DELETE /workflow/{id}", "/workflow/"+wf, nil, 200)
+		steps := "/workflow/" + fx.workflow.ID + "/steps/1/"
+		call("GET /workflow/{id}/steps/{stepOrder}/field-mapping-data", steps+"field-mapping-data", nil, 200)
+		call("POST /workflow/{id}/steps/{stepOrder}/validate-field-mappings", steps+"validate-field-mappings", map[string]any{"fieldMappings": []any{
+			map[string]any{"targetField": "recipientName", "sourceType": "step", "sourceStep": 0, "sourceField": "customerName"},
+			map[string]any{"targetField": "nope", "sourceType": "manual", "sourceField": "x"},
+		}}, 200)
+
+		c.checkCoverage()
+	})
 }
 
 // upstreamContract validates answers against the upstream subset and records what it saw.
