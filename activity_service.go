@@ -98,7 +98,7 @@ func (s *Service) createActivity(ctx context.Context, c *Caller, body map[string
 		return nil, errActivityWorkflow
 	}
 	var master *Task
-	err = s.Store.Update(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err = s.update(ctx, c.OrgID(), func(tx Tx) (err error) {
 		master, err = s.createActivityTx(ctx, tx, c, b)
 		return err
 	})
@@ -483,7 +483,7 @@ func sameMasterValue(key string, sent json.RawMessage, m *Task, cur any) bool {
 func (s *Service) FindActivity(ctx context.Context, c *Caller, id ID, withChildren bool) (*Task, []*Task, error) {
 	var master *Task
 	var children []*Task
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		master, err = findVisibleTask(ctx, tx, c, id)
 		if ErrorCode(err) == ENOTFOUND || (err == nil && master.TaskType != TaskTypeActivityMaster) {
 			return errActivityNotFound
@@ -512,7 +512,7 @@ func (s *Service) DeleteActivity(ctx context.Context, c *Caller, id ID, ifMatch 
 	if err := requirePlanner(c); err != nil {
 		return err
 	}
-	return s.Store.Update(ctx, c.OrgID(), func(tx Tx) error {
+	return s.update(ctx, c.OrgID(), func(tx Tx) error {
 		t, err := findVisibleTask(ctx, tx, c, id)
 		if ErrorCode(err) == ENOTFOUND || (err == nil && t.TaskType != TaskTypeActivityMaster) {
 			return errActivityNotFound

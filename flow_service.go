@@ -69,7 +69,7 @@ func (s *Service) FindFlow(ctx context.Context, c *Caller, id ID) (*Flow, error)
 		return nil, errFlowNotFound()
 	}
 	var f *Flow
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		f, err = tx.FindFlowByID(ctx, id)
 		return err
 	})
@@ -83,7 +83,7 @@ func (s *Service) FindFlowByName(ctx context.Context, c *Caller, name string) (*
 		return nil, errFlowNotFound()
 	}
 	var f *Flow
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		f, err = tx.FindFlowByName(ctx, name)
 		return err
 	})
@@ -94,7 +94,7 @@ func (s *Service) FindFlowByName(ctx context.Context, c *Caller, name string) (*
 func (s *Service) FindFlows(ctx context.Context, c *Caller, f FlowFilter) ([]*Flow, int, error) {
 	var flows []*Flow
 	var total int
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		flows, total, err = tx.FindFlows(ctx, f)
 		return err
 	})
@@ -120,7 +120,7 @@ func (s *Service) CreateFlow(ctx context.Context, c *Caller, in FlowInput) (*Flo
 	if err := validateFlow(f); err != nil {
 		return nil, err
 	}
-	if err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) error { return tx.CreateFlow(ctx, f) }); err != nil {
+	if err := s.update(ctx, c.OrgID(), func(tx Tx) error { return tx.CreateFlow(ctx, f) }); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -142,7 +142,7 @@ func (s *Service) UpdateFlow(ctx context.Context, c *Caller, id ID, in FlowInput
 		}
 	}
 	var f *Flow
-	err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.update(ctx, c.OrgID(), func(tx Tx) (err error) {
 		if f, err = tx.FindFlowByID(ctx, id); err != nil {
 			return err
 		}
@@ -174,7 +174,7 @@ func (s *Service) DeleteFlow(ctx context.Context, c *Caller, id ID, ifMatch *int
 		return nil, errFlowNotFound()
 	}
 	var f *Flow
-	err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.update(ctx, c.OrgID(), func(tx Tx) (err error) {
 		if f, err = tx.FindFlowByID(ctx, id); err != nil {
 			return err
 		}
@@ -216,7 +216,7 @@ func (s *Service) FlowTaskPayload(ctx context.Context, c *Caller, name string) (
 	}
 	var f *Flow
 	var hubs []*Hub
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		if f, err = tx.FindFlowByName(ctx, name); err != nil {
 			return err
 		}

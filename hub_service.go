@@ -106,7 +106,7 @@ func (s *Service) FindHub(ctx context.Context, c *Caller, id ID) (*Hub, error) {
 		return nil, errHubNotFound
 	}
 	var h *Hub
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		h, err = tx.FindHubByID(ctx, id)
 		return err
 	})
@@ -123,7 +123,7 @@ func (s *Service) FindHubs(ctx context.Context, c *Caller, f HubFilter, byUser b
 	}
 	var hubs []*Hub
 	var total int
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		hubs, total, err = tx.FindHubs(ctx, f)
 		return err
 	})
@@ -145,7 +145,7 @@ func (s *Service) CreateHub(ctx context.Context, c *Caller, in HubInput) (*Hub, 
 	h := &Hub{ID: NewID(now), OrganizationID: c.OrgID(), Timezone: "UTC", Version: 1,
 		CreatedTime: NewMicroTime(now), UpdatedTime: NewMicroTime(now)}
 	applyHub(h, in)
-	if err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) error { return tx.CreateHub(ctx, h) }); err != nil {
+	if err := s.update(ctx, c.OrgID(), func(tx Tx) error { return tx.CreateHub(ctx, h) }); err != nil {
 		return nil, err
 	}
 	return decorateHub(c, h), nil
@@ -164,7 +164,7 @@ func (s *Service) UpdateHub(ctx context.Context, c *Caller, id ID, in HubInput, 
 		return nil, err
 	}
 	var h *Hub
-	err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.update(ctx, c.OrgID(), func(tx Tx) (err error) {
 		if h, err = tx.FindHubByID(ctx, id); err != nil {
 			return err
 		}
@@ -190,7 +190,7 @@ func (s *Service) DeleteHub(ctx context.Context, c *Caller, id ID, ifMatch *int)
 	if !ValidID(id) {
 		return errHubNotFound
 	}
-	return s.Store.Update(ctx, c.OrgID(), func(tx Tx) error {
+	return s.update(ctx, c.OrgID(), func(tx Tx) error {
 		h, err := tx.FindHubByID(ctx, id)
 		if err != nil {
 			return err

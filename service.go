@@ -186,3 +186,33 @@ func requirePlanner(c *Caller) error {
 	}
 	return nil
 }
+
+// txKey carries an open read-write transaction in a context, so that service calls made
+// inside Service.InTx join it instead of opening their own.
+type txKey struct{}
+
+// update runs fn in the transaction already carried by ctx for this organization, or in a new
+// read-write transaction.
+func (s *Service) update(ctx context.Context, orgID ID, fn func(Tx) error) error {
+	if tx, ok := ctx.Value(txKey{}).(Tx); ok && tx.OrganizationID() == orgID {
+		return fn(tx)
+	}
+	return s.Store.Update(ctx, orgID, fn)
+}
+
+// view runs fn in the transaction carried by ctx, or in a new read-only transaction.
+func (s *Service) view(ctx context.Context, orgID ID, fn func(Tx) error) error {
+	if tx, ok := ctx.Value(txKey{}).(Tx); ok && tx.OrganizationID() == orgID {
+		return fn(tx)
+	}
+	return s.Store.View(ctx, orgID, fn)
+}
+
+// InTx runs fn in ONE read-write transaction of the organization: every service call fn makes
+// with the context it receives joins that transaction, so their writes commit or roll back
+// together (an idempotent request stores its answer with the objects it created).
+func (s *Service) InTx(ctx context.Context, orgID ID, fn func(ctx context.Context, tx Tx) error) error {
+	return s.Store.Update(ctx, orgID, func(tx Tx) error {
+		return fn(context.WithValue(ctx, txKey{}, tx), tx)
+	})
+}

@@ -78,7 +78,7 @@ func findVisibleTask(ctx context.Context, tx Tx, c *Caller, id ID) (*Task, error
 // FindTask returns a task the caller may see, with its histories oldest first.
 func (s *Service) FindTask(ctx context.Context, c *Caller, id ID) (*Task, error) {
 	var t *Task
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		if t, err = findVisibleTask(ctx, tx, c, id); err != nil {
 			return err
 		}
@@ -95,7 +95,7 @@ func (s *Service) FindTask(ctx context.Context, c *Caller, id ID) (*Task, error)
 func (s *Service) FindTaskHistories(ctx context.Context, c *Caller, id ID, offset, limit int) ([]*History, int, error) {
 	var hs []*History
 	var total int
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		if _, err = findVisibleTask(ctx, tx, c, id); err != nil {
 			return err
 		}
@@ -128,7 +128,7 @@ func (s *Service) FindTasks(ctx context.Context, c *Caller, f TaskFilter, keyset
 		}
 		f.Assignee = &c.User.Email
 	}
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) error {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) error {
 		if cursorID != "" {
 			cur, err := findVisibleTask(ctx, tx, c, cursorID)
 			if ErrorCode(err) == ENOTFOUND {
@@ -312,7 +312,7 @@ func (s *Service) CreateTask(ctx context.Context, c *Caller, body map[string]jso
 		return nil, err
 	}
 	var t *Task
-	err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.update(ctx, c.OrgID(), func(tx Tx) (err error) {
 		t, err = s.createTask(ctx, tx, c, body)
 		return err
 	})
@@ -418,7 +418,7 @@ const (
 // assign, move or done, with the §5.2 lifecycle and a history entry per effect.
 func (s *Service) UpdateTask(ctx context.Context, c *Caller, id ID, kind TaskChange, body map[string]json.RawMessage, ifMatch *int) (*Task, error) {
 	var t *Task
-	err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.update(ctx, c.OrgID(), func(tx Tx) (err error) {
 		t, err = s.updateTask(ctx, tx, c, id, kind, body, ifMatch)
 		return err
 	})
@@ -707,7 +707,7 @@ func (s *Service) DeleteTask(ctx context.Context, c *Caller, id ID, ifMatch *int
 		return nil, err
 	}
 	var t *Task
-	err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.update(ctx, c.OrgID(), func(tx Tx) (err error) {
 		t, err = s.deleteTask(ctx, tx, c, id, ifMatch)
 		return err
 	})

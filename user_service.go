@@ -197,7 +197,7 @@ func canViewUser(c *Caller, id ID) error {
 // Profile returns the caller with their organization (GET /user).
 func (s *Service) Profile(ctx context.Context, c *Caller) (*Profile, error) {
 	p := &Profile{}
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		if p.User, err = tx.FindUserByID(ctx, c.User.ID); err != nil {
 			return err
 		}
@@ -237,7 +237,7 @@ func (s *Service) UpdateProfile(ctx context.Context, c *Caller, in UserInput, if
 		return nil, err
 	}
 	var u *User
-	err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.update(ctx, c.OrgID(), func(tx Tx) (err error) {
 		if u, err = tx.FindUserByID(ctx, c.User.ID); err != nil {
 			return err
 		}
@@ -263,7 +263,7 @@ func (s *Service) FindUser(ctx context.Context, c *Caller, id ID) (*User, error)
 		return nil, errUserNotFound
 	}
 	var u *User
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		u, err = tx.FindUserByID(ctx, id)
 		return err
 	})
@@ -280,7 +280,7 @@ func (s *Service) FindUserByEmail(ctx context.Context, c *Caller, email string) 
 		return nil, ErrForbidden()
 	}
 	var u *User
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		u, err = tx.FindUserByEmail(ctx, email)
 		return err
 	})
@@ -297,7 +297,7 @@ func (s *Service) FindUsers(ctx context.Context, c *Caller, f UserFilter, roleNa
 	}
 	var users []*User
 	var total int
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		if roleName != nil {
 			name := CanonicalRoleName(*roleName)
 			roles, err := tx.FindRoles(ctx)
@@ -339,7 +339,7 @@ func (s *Service) CreateUser(ctx context.Context, c *Caller, in UserInput) (*Use
 	now := s.now()
 	u := &User{ID: NewID(now), OrganizationID: c.OrgID(), Language: "en", Status: UserActive,
 		Version: 1, CreatedTime: NewTime(now), UpdatedTime: NewTime(now)}
-	err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) error {
+	err := s.update(ctx, c.OrgID(), func(tx Tx) error {
 		var fe FieldErrors
 		role, err := resolveRole(ctx, tx, in, &fe)
 		if err != nil {
@@ -379,7 +379,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, id ID, in UserInput
 		return nil, err
 	}
 	var u *User
-	err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.update(ctx, c.OrgID(), func(tx Tx) (err error) {
 		if u, err = tx.FindUserByID(ctx, id); err != nil {
 			return err
 		}
@@ -427,7 +427,7 @@ func (s *Service) DeleteUser(ctx context.Context, c *Caller, id ID, ifMatch *int
 	if !ValidID(id) {
 		return errUserNotFound
 	}
-	return s.Store.Update(ctx, c.OrgID(), func(tx Tx) error {
+	return s.update(ctx, c.OrgID(), func(tx Tx) error {
 		u, err := tx.FindUserByID(ctx, id)
 		if err != nil {
 			return err
@@ -469,7 +469,7 @@ func (s *Service) touchUser(u *User) {
 // FindRoles lists the organization's roles (every role may).
 func (s *Service) FindRoles(ctx context.Context, c *Caller) ([]*Role, error) {
 	var roles []*Role
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		roles, err = tx.FindRoles(ctx)
 		return err
 	})
@@ -491,7 +491,7 @@ func (s *Service) FindRole(ctx context.Context, c *Caller, id ID) (*Role, error)
 		return nil, errRoleNotFound
 	}
 	var r *Role
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		r, err = tx.FindRoleByID(ctx, id)
 		return err
 	})
@@ -543,7 +543,7 @@ func (s *Service) CreateToken(ctx context.Context, c *Caller, userID ID, name *s
 	if !expiresAt.IsZero() {
 		tok.ExpiresAt = NewMicroTime(expiresAt)
 	}
-	err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) error {
+	err := s.update(ctx, c.OrgID(), func(tx Tx) error {
 		u, err := tx.FindUserByID(ctx, userID)
 		if err != nil {
 			return err
@@ -563,7 +563,7 @@ func (s *Service) CreateToken(ctx context.Context, c *Caller, userID ID, name *s
 // FindTokens lists the caller's own tokens, revoked and expired ones included.
 func (s *Service) FindTokens(ctx context.Context, c *Caller) ([]*Token, error) {
 	var toks []*Token
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		toks, err = tx.FindTokensByUser(ctx, c.User.ID)
 		return err
 	})
@@ -577,7 +577,7 @@ func (s *Service) updateOwnToken(ctx context.Context, c *Caller, id ID, change f
 		return nil, errTokenNotFound
 	}
 	var t *Token
-	err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.update(ctx, c.OrgID(), func(tx Tx) (err error) {
 		if t, err = tx.FindTokenByID(ctx, id); err != nil {
 			return err
 		}

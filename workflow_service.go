@@ -98,7 +98,7 @@ func stepFlows(ctx context.Context, tx Tx, steps []Step) ([]*Flow, error) {
 // workflows.
 func (s *Service) FindWorkflow(ctx context.Context, c *Caller, id ID) (*Workflow, error) {
 	var w *Workflow
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		w, err = findWorkflow(ctx, tx, id)
 		return err
 	})
@@ -109,7 +109,7 @@ func (s *Service) FindWorkflow(ctx context.Context, c *Caller, id ID) (*Workflow
 func (s *Service) FindWorkflows(ctx context.Context, c *Caller, f WorkflowFilter) ([]*Workflow, int, error) {
 	var wfs []*Workflow
 	var total int
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		wfs, total, err = tx.FindWorkflows(ctx, f)
 		return err
 	})
@@ -136,7 +136,7 @@ func (s *Service) CreateWorkflow(ctx context.Context, c *Caller, in WorkflowInpu
 	if in.Steps == nil {
 		in.Steps = &[]Step{}
 	}
-	err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) error {
+	err := s.update(ctx, c.OrgID(), func(tx Tx) error {
 		if err := applyWorkflow(ctx, tx, w, in); err != nil {
 			return err
 		}
@@ -157,7 +157,7 @@ func (s *Service) UpdateWorkflow(ctx context.Context, c *Caller, id ID, in Workf
 		return nil, err
 	}
 	var w *Workflow
-	err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.update(ctx, c.OrgID(), func(tx Tx) (err error) {
 		if w, err = findWorkflow(ctx, tx, id); err != nil {
 			return err
 		}
@@ -244,7 +244,7 @@ func (s *Service) DeleteWorkflow(ctx context.Context, c *Caller, id ID, force, c
 		return 0, err
 	}
 	usage := 0
-	err := s.Store.Update(ctx, c.OrgID(), func(tx Tx) error {
+	err := s.update(ctx, c.OrgID(), func(tx Tx) error {
 		w, err := findWorkflow(ctx, tx, id)
 		if err != nil {
 			return err
@@ -276,7 +276,7 @@ func (s *Service) DeleteWorkflow(ctx context.Context, c *Caller, id ID, force, c
 func (s *Service) workflowStep(ctx context.Context, c *Caller, id ID, stepOrder int) (*Workflow, []*Flow, error) {
 	var w *Workflow
 	var flows []*Flow
-	err := s.Store.View(ctx, c.OrgID(), func(tx Tx) (err error) {
+	err := s.view(ctx, c.OrgID(), func(tx Tx) (err error) {
 		if w, err = findWorkflow(ctx, tx, id); err != nil {
 			return err
 		}
