@@ -1,0 +1,74 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+
+	"github.com/fieldwork-dev/fieldwork"
+)
+
+var (
+	errFlowNotFound = fieldwork.NotFound("flow-033", fieldwork.MsgNotFound)
+	errFlowName     = fieldwork.InvalidField("flow-031", "name", "The name has already been taken.")
+)
+
+// FindFlowByID returns one flow.
+func (tx *Tx) FindFlowByID(ctx context.Context, id fieldwork.ID) (*fieldwork.Flow, error) {
+	var f fieldwork.Flow
+	if err := tx.getDoc(ctx, errFlowNotFound, &f, `SELECT doc FROM flows WHERE organization_id = $1 AND id = $2`, tx.org, id); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// FindFlowByName returns the flow with that name, compared case-insensitively.
+func (tx *Tx) FindFlowByName(ctx context.Context, name string) (*fieldwork.Flow, error) {
+	var f fieldwork.Flow
+	if err := tx.getDoc(ctx, errFlowNotFound, &f, `SELECT doc FROM flows WHERE organization_id = $1 AND name_lower = $2`, tx.org, strings.ToLower(name)); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// FindFlows returns the flows matching f and how many match in all.
+func (tx *Tx) FindFlows(ctx context.Context, f fieldwork.FlowFilter) ([]*fieldwork.Flow, int, error) {
+	w := newWhere(tx.org)
+	if f.Name != nil {
+		w.add("name_lower = ?", strings.ToLower(*f.Name))
+	}
+	if f.Q != nil {
+		w.add(`name_lower LIKE ? ESCAPE '\'`, likeEscape(*f.Q))
+	}
+	cond, args := w.sql()
+	total, err := tx.count(ctx, `SELECT count(*) FROM flows WHERE `+cond, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	col := map[string]string{"name": "name_lower", "createdTime": "created_time", "updatedTime": "updated_time"}[f.SortBy]
+	if col == "" {
+		col = "order_index"
+	}
+	dir := " DESC"
+	if f.SortOrder == "asc" {
+		dir = " ASC"
+	}
+	flows, err := docs[fieldwork.Flow](ctx, tx, `SELECT doc FROM flows WHERE `+cond+` ORDER BY `+col+dir+`, id`+dir+limitOffset(f.Limit, f.Offset), args...)
+	return flows, total, err
+}
+
+// CreateFlow inserts a flow; a taken name is flow-031.
+func (tx *Tx) CreateFlow(ctx context.Context, f *fieldwork.Flow) error {
+	return tx.execUnique(ctx, "flows_name", errFlowName, nil, `INSERT INTO flows (organization_id, id, name_lower, order_index, created_time, updated_time, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		tx.org, f.ID, strings.ToLower(f.Name), f.OrderIndex, f.CreatedTime.UnixMicro(), f.UpdatedTime.UnixMicro(), mustJSON(f))
+}
+
+// UpdateFlow replaces a flow; a taken name is flow-031.
+func (tx *Tx) UpdateFlow(ctx context.Context, f *fieldwork.Flow) error {
+	return tx.execUnique(ctx, "flows_name", errFlowName, errFlowNotFound, `UPDATE flows SET name_lower = $3, order_index = $4, updated_time = $5, doc = $6 WHERE organization_id = $1 AND id = $2`,
+		tx.org, f.ID, strings.ToLower(f.Name), f.OrderIndex, f.UpdatedTime.UnixMicro(), mustJSON(f))
+}
+
+// DeleteFlow removes a flow.
+func (tx *Tx) DeleteFlow(ctx context.Context, id fieldwork.ID) error {
+	return tx.exec(ctx, errFlowNotFound, `DELETE FROM flows WHERE organization_id = $1 AND id = $2`, tx.org, id)
+}

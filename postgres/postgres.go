@@ -1,0 +1,360 @@
+// Package postgres is the Store of Fieldwork on PostgreSQL (github.com/jackc/pgx/v5 with
+// pgxpool): the production store, shared by any number of stateless server instances.
+//
+// It behaves exactly like the SQLite store (both pass storetest.Run); the differences are the
+// engines':
+//
+//   - Update runs fn in a READ COMMITTED transaction, and FindTaskByID locks the task row in it
+//     (SELECT … FOR UPDATE), so concurrent changes of one task, or of one activity's children
+//     (which all lock their master), are serialized where SQLite serializes every write.
+//   - View runs fn in a REPEATABLE READ READ ONLY transaction: one snapshot for all of fn, as
+//     an SQLite read transaction has, and every write fails.
+//   - One helper, transact, runs both, and runs fn again when PostgreSQL reports a
+//     serialization failure or a deadlock (SQLSTATE 40001, 40P01).
+//   - Object documents are JSONB, so flow values can be queried and indexed. JSONB keeps a
+//     document's meaning, not its spelling: inside a task's flow values, the keys of a JSON
+//     object come back in JSONB's order (by length, then bytes) and a number written with an
+//     exponent in plain notation. Flows are the exception, kept as JSON (an exact copy), since
+//     the Store contract keeps the spelling of their raw configurations.
+//
+// The SQL stays portable to distributed PostgreSQL-compatible engines (Citus): no sequences or
+// serials (ids are made by the application), no advisory locks (migrations are serialized by
+// goose's lock table), no LISTEN/NOTIFY, every statement names organization_id, and no join
+// crosses organizations. FindTokenByHash, which looks a token up by hash alone, is the one
+// documented exception: a request's organization is known only once its token is.
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/fieldwork-dev/fieldwork"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store implements fieldwork.Store on a PostgreSQL database.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ fieldwork.Store = (*Store)(nil)
+
+// Open connects a pool to the database at dsn (a postgres:// URL or a key=value string; pgx
+// reads pool settings such as pool_max_conns and runtime parameters such as search_path from
+// it). Connections are made lazily: Migrate or Ping reports an unreachable database. Call
+// Migrate before use.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Migration lock timing: a second instance starting beside one that migrates tries again about
+// every half second, for long enough to outlast the 30 s lease of a lock whose holder died.
+const (
+	lockRetryInterval = 500 * time.Millisecond
+	lockRetries       = 240
+)
+
+// Migrate applies the embedded migrations that have not run yet. Instances starting at once
+// take turns through goose's lock table (one row, leased and kept alive while held), not an
+// advisory lock, which distributed engines do not share between nodes.
+func (s *Store) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	locker, err := lock.NewPostgresTableLocker(lock.WithTableLockTimeout(lockRetryInterval, lockRetries))
+	if err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(s.pool) // closing it leaves the pool open
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithLocker(locker))
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes the pool, waiting for connections in use to be released.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.pool.Ping(ctx)
+}
+
+// Update runs fn in one READ COMMITTED read-write transaction, again when it must be retried.
+func (s *Store) Update(ctx context.Context, orgID fieldwork.ID, fn func(fieldwork.Tx) error) error {
+	return s.transact(ctx, orgID, false, fn)
+}
+
+// View runs fn in one REPEATABLE READ READ ONLY transaction.
+func (s *Store) View(ctx context.Context, orgID fieldwork.ID, fn func(fieldwork.Tx) error) error {
+	return s.transact(ctx, orgID, true, fn)
+}
+
+// Retry bounds of transact: at most maxAttempts runs of fn, with a random pause of up to
+// baseBackoff·2^n (at most maxBackoff) after the n-th failed one, so that the transactions
+// that collided do not collide again in step.
+const (
+	maxAttempts = 8
+	baseBackoff = 5 * time.Millisecond
+	maxBackoff  = 250 * time.Millisecond
+)
+
+// transact is the one way the store runs a transaction. A read-write one (Update) is READ
+// COMMITTED: each statement sees what committed before it, and the row locks FindTaskByID
+// takes order concurrent writers. A read-only one (View) is REPEATABLE READ READ ONLY: one
+// snapshot for all of fn, and PostgreSQL refuses every write. When fn or the commit fails with
+// a serialization failure or a deadlock, the whole transaction is rolled back and fn runs again
+// (the Store contract allows it), up to maxAttempts times and while ctx is not done.
+func (s *Store) transact(ctx context.Context, orgID fieldwork.ID, readOnly bool, fn func(fieldwork.Tx) error) error {
+	opts := pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}
+	if readOnly {
+		opts = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	}
+	return retry(ctx, maxAttempts, func() error {
+		// BeginTxFunc commits when fn returns nil and rolls back otherwise, also on a panic.
+		return pgx.BeginTxFunc(ctx, s.pool, opts, func(ptx pgx.Tx) error {
+			return fn(&Tx{tx: ptx, org: orgID, lockRows: !readOnly})
+		})
+	})
+}
+
+// retry calls attempt until it succeeds, fails in a way a new attempt cannot help, has been
+// called attempts times, or ctx is done while it waits; it returns the last error.
+func retry(ctx context.Context, attempts int, attempt func() error) error {
+	for n := 1; ; n++ {
+		err := attempt()
+		if err == nil || !retryable(err) || n >= attempts {
+			return err
+		}
+		pause := time.NewTimer(rand.N(min(maxBackoff, baseBackoff<<n)))
+		select {
+		case <-ctx.Done():
+			pause.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-pause.C:
+		}
+	}
+}
+
+// SQLSTATE codes the store acts on.
+const (
+	codeSerializationFailure = "40001"
+	codeDeadlockDetected     = "40P01"
+	codeUniqueViolation      = "23505"
+)
+
+// retryable reports whether err is a failure that the same transaction may not meet again: a
+// serialization failure or a deadlock, after which PostgreSQL has rolled the transaction back.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == codeSerializationFailure || pgErr.Code == codeDeadlockDetected)
+}
+
+// isUnique reports whether err violates the named unique constraint (or unique index).
+func isUnique(err error, constraint string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == codeUniqueViolation && pgErr.ConstraintName == constraint
+}
+
+// Tx is one transaction confined to one organization.
+type Tx struct {
+	tx  pgx.Tx
+	org fieldwork.ID
+	// lockRows is set in Update transactions: FindTaskByID then locks the row it reads.
+	lockRows bool
+}
+
+// OrganizationID returns the organization the transaction is confined to.
+func (tx *Tx) OrganizationID() fieldwork.ID { return tx.org }
+
+// decode decodes a JSONB document into dst. PostgreSQL prints JSONB with a space after each
+// colon and comma; compacting it first gives raw JSON values (flow values, a hub's country)
+// the spelling SQLite keeps.
+func decode(doc []byte, dst any) error {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, doc); err != nil {
+		return err
+	}
+	return json.Unmarshal(buf.Bytes(), dst)
+}
+
+// getDoc runs a query returning one doc column and decodes it into dst; no row → notFound.
+func (tx *Tx) getDoc(ctx context.Context, notFound error, dst any, query string, args ...any) error {
+	var doc []byte
+	err := tx.tx.QueryRow(ctx, query, args...).Scan(&doc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return notFound
+	} else if err != nil {
+		return err
+	}
+	return decode(doc, dst)
+}
+
+// docs runs a query returning doc columns and decodes each into a new T.
+func docs[T any](ctx context.Context, tx *Tx, query string, args ...any) ([]*T, error) {
+	rows, err := tx.tx.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*T
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, err
+		}
+		v := new(T)
+		if err := decode(doc, v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func (tx *Tx) count(ctx context.Context, query string, args ...any) (int, error) {
+	var n int
+	err := tx.tx.QueryRow(ctx, query, args...).Scan(&n)
+	return n, err
+}
+
+// exec runs a write and, when notFound is not nil, returns it if the write touched no row.
+func (tx *Tx) exec(ctx context.Context, notFound error, query string, args ...any) error {
+	tag, err := tx.tx.Exec(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if notFound != nil && tag.RowsAffected() == 0 {
+		return notFound
+	}
+	return nil
+}
+
+// execUnique runs a write that may violate the named unique constraint, and returns taken if
+// it does (and notFound, when not nil, if it touched no row). The write runs in a savepoint, so
+// a violation undoes only that statement and leaves the transaction usable, as a failed
+// statement does in SQLite; otherwise PostgreSQL would refuse every later statement of the
+// transaction, including its commit.
+func (tx *Tx) execUnique(ctx context.Context, constraint string, taken, notFound error, query string, args ...any) error {
+	sp, err := tx.tx.Begin(ctx) // SAVEPOINT
+	if err != nil {
+		return err
+	}
+	tag, err := sp.Exec(ctx, query, args...)
+	if err != nil {
+		if rbErr := sp.Rollback(ctx); rbErr != nil { // ROLLBACK TO SAVEPOINT
+			return errors.Join(err, rbErr)
+		}
+		if isUnique(err, constraint) {
+			return taken
+		}
+		return err
+	}
+	if err := sp.Commit(ctx); err != nil { // RELEASE SAVEPOINT
+		return err
+	}
+	if notFound != nil && tag.RowsAffected() == 0 {
+		return notFound
+	}
+	return nil
+}
+
+// mustJSON encodes a document; pgx sends the bytes to a JSONB parameter as they are.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("postgres: encode %T: %v", v, err))
+	}
+	return b
+}
+
+// limitOffset renders LIMIT/OFFSET; limit 0 means no limit.
+func limitOffset(limit, offset int) string {
+	if limit <= 0 {
+		return fmt.Sprintf(" LIMIT ALL OFFSET %d", offset)
+	}
+	return fmt.Sprintf(" LIMIT %d OFFSET %d", limit, offset)
+}
+
+// likeEscape makes s a LIKE pattern matching any text containing lower(s) (Unicode-aware
+// lower-casing in Go, as SQLite's store does), with LIKE's wildcards in s escaped.
+func likeEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(strings.ToLower(s)) + "%"
+}
+
+func placeholder(n int) string { return fmt.Sprintf("$%d", n) }
+
+func fromMicro(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// where accumulates AND-ed conditions whose `?` marks become numbered placeholders; it
+// always starts with the organization, as $1.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func newWhere(orgID fieldwork.ID) *where {
+	return &where{conds: []string{"organization_id = $1"}, args: []any{orgID}}
+}
+
+func (w *where) add(cond string, vals ...any) {
+	var b strings.Builder
+	i := 0
+	for _, r := range cond {
+		if r == '?' && i < len(vals) {
+			w.args = append(w.args, vals[i])
+			i++
+			b.WriteString(placeholder(len(w.args)))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	w.conds = append(w.conds, b.String())
+}
+
+// in adds "col = ANY(…)" with the values as one array parameter (one statement text for any
+// number of values); an empty list matches nothing.
+func (w *where) in(col string, vals []string) {
+	if len(vals) == 0 {
+		w.add("1 = 0")
+		return
+	}
+	w.add(col+" = ANY(?)", vals)
+}
+
+func (w *where) sql() (string, []any) { return strings.Join(w.conds, " AND "), w.args }
