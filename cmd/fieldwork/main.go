@@ -23,6 +23,7 @@ import (
 
 	"github.com/fieldwork-dev/fieldwork"
 	"github.com/fieldwork-dev/fieldwork/httpapi"
+	"github.com/fieldwork-dev/fieldwork/postgres"
 	"github.com/fieldwork-dev/fieldwork/sqlite"
 )
 
@@ -96,8 +97,18 @@ func (m *Main) openStore(ctx context.Context) error {
 			return err
 		}
 		m.Store = st
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		st, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		if err := st.Migrate(ctx); err != nil {
+			st.Close()
+			return err
+		}
+		m.Store = st
 	default:
-		return fmt.Errorf("FIELDWORK_DB %q: unsupported store (want sqlite:PATH)", maskDSN(dsn))
+		return fmt.Errorf("FIELDWORK_DB %q: unsupported store (want sqlite:PATH or postgres://…)", maskDSN(dsn))
 	}
 	m.Service = fieldwork.NewService(m.Store)
 	m.Service.Logger = m.Logger
