@@ -12,6 +12,9 @@ var (
 	errHubName     = fieldwork.InvalidField("hub-034", "name", "The name has already been taken.")
 )
 
+// codeHubInvalid is the failedCode of a hub PostgreSQL cannot store (see storable).
+const codeHubInvalid = "hub-032"
+
 // FindHubByID returns one hub.
 func (tx *Tx) FindHubByID(ctx context.Context, id fieldwork.ID) (*fieldwork.Hub, error) {
 	var h fieldwork.Hub
@@ -64,14 +67,14 @@ func (tx *Tx) FindHubs(ctx context.Context, f fieldwork.HubFilter) ([]*fieldwork
 
 // CreateHub inserts a hub; a taken name is hub-034.
 func (tx *Tx) CreateHub(ctx context.Context, h *fieldwork.Hub) error {
-	return tx.execUnique(ctx, "hubs_name", errHubName, nil, `INSERT INTO hubs (organization_id, id, name_lower, created_time, updated_time, doc) VALUES ($1, $2, $3, $4, $5, $6)`,
-		tx.org, h.ID, strings.ToLower(h.Name), h.CreatedTime.UnixMicro(), h.UpdatedTime.UnixMicro(), mustJSON(h))
+	return storable(tx.execUnique(ctx, "hubs_name", errHubName, nil, `INSERT INTO hubs (organization_id, id, name_lower, created_time, updated_time, doc) VALUES ($1, $2, $3, $4, $5, $6)`,
+		tx.org, h.ID, strings.ToLower(h.Name), h.CreatedTime.UnixMicro(), h.UpdatedTime.UnixMicro(), mustJSON(h)), codeHubInvalid)
 }
 
 // UpdateHub replaces a hub; a taken name is hub-034.
 func (tx *Tx) UpdateHub(ctx context.Context, h *fieldwork.Hub) error {
-	return tx.execUnique(ctx, "hubs_name", errHubName, errHubNotFound, `UPDATE hubs SET name_lower = $3, updated_time = $4, doc = $5 WHERE organization_id = $1 AND id = $2`,
-		tx.org, h.ID, strings.ToLower(h.Name), h.UpdatedTime.UnixMicro(), mustJSON(h))
+	return storable(tx.execUnique(ctx, "hubs_name", errHubName, errHubNotFound, `UPDATE hubs SET name_lower = $3, updated_time = $4, doc = $5 WHERE organization_id = $1 AND id = $2`,
+		tx.org, h.ID, strings.ToLower(h.Name), h.UpdatedTime.UnixMicro(), mustJSON(h)), codeHubInvalid)
 }
 
 // DeleteHub removes a hub.

@@ -114,6 +114,12 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.pool.Ping(ctx)
 }
 
+// PoolStats reports the pool's connections (for metrics): open, in use and idle.
+func (s *Store) PoolStats() (open, inUse, idle int) {
+	st := s.pool.Stat()
+	return int(st.TotalConns()), int(st.AcquiredConns()), int(st.IdleConns())
+}
+
 // Update runs fn in one READ COMMITTED read-write transaction, again when it must be retried.
 func (s *Store) Update(ctx context.Context, orgID fieldwork.ID, fn func(fieldwork.Tx) error) error {
 	return s.transact(ctx, orgID, false, fn)
@@ -175,6 +181,9 @@ const (
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
 	codeUniqueViolation      = "23505"
+	codeUntranslatable       = "22P05" // JSONB: \u0000
+	codeNotInRepertoire      = "22021" // text: a NUL byte
+	codeInvalidText          = "22P02" // JSONB: an unpaired surrogate escape such as \ud800
 )
 
 // retryable reports whether err is a failure that the same transaction may not meet again: a
@@ -182,6 +191,23 @@ const (
 func retryable(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && (pgErr.Code == codeSerializationFailure || pgErr.Code == codeDeadlockDetected)
+}
+
+// storable returns err, or an EINVALID error with failedCode when PostgreSQL refused the write
+// for a character that valid JSON can carry but its text and JSONB types cannot hold: NUL
+// (\u0000), and in JSONB an unpaired UTF-16 surrogate. SQLite stores both; here they are bad
+// input, not an internal error. Every parameter the store sends is typed, so these codes can
+// only come from the text of a document or a string.
+func storable(err error, failedCode string) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case codeUntranslatable, codeNotInRepertoire, codeInvalidText:
+			return fieldwork.Errorf(fieldwork.EINVALID, failedCode,
+				"Text must not contain the NUL character (\\u0000) or an unpaired surrogate (\\ud800-\\udfff)")
+		}
+	}
+	return err
 }
 
 // isUnique reports whether err violates the named unique constraint (or unique index).

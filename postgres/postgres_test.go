@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -198,3 +199,44 @@ func TestUniqueViolationLeavesTransactionUsable(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestUnstorableText checks that a character valid JSON carries but PostgreSQL cannot store
+// (NUL anywhere, an unpaired surrogate inside a JSONB document) is bad input of the resource,
+// not an internal error. (SQLite stores both: a known difference of the engines.)
+func TestUnstorableText(t *testing.T) {
+	s := testdb.Open(t, testdb.Postgres)
+	w := newWorld(t, s)
+	ctx := t.Context()
+	now := time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)
+	nulTitle := *w.a
+	nulTitle.ID, nulTitle.Title = fieldwork.NewID(now), ptr("a\x00b")
+	nulValue := *w.a
+	nulValue.ID, nulValue.Values = fieldwork.NewID(now), map[string]json.RawMessage{"note": json.RawMessage(`"x\u0000y"`)}
+	surrogate := *w.a
+	surrogate.ID, surrogate.Values = fieldwork.NewID(now), map[string]json.RawMessage{"note": json.RawMessage(`"x\ud800y"`)}
+	updated := *w.b
+	updated.Content = ptr("\x00")
+	hub := &fieldwork.Hub{ID: fieldwork.NewID(now), OrganizationID: w.org, Name: "Jakarta", Address: "Jl.\x00 1",
+		Version: 1, CreatedTime: fieldwork.NewMicroTime(now), UpdatedTime: fieldwork.NewMicroTime(now)}
+	for _, tt := range []struct {
+		name       string
+		write      func(tx fieldwork.Tx) error
+		failedCode string
+	}{
+		{"NUL in a title", func(tx fieldwork.Tx) error { return tx.CreateTask(ctx, &nulTitle) }, "task-032"},
+		{"NUL in a flow value", func(tx fieldwork.Tx) error { return tx.CreateTask(ctx, &nulValue) }, "task-032"},
+		{"unpaired surrogate in a flow value", func(tx fieldwork.Tx) error { return tx.CreateTask(ctx, &surrogate) }, "task-032"},
+		{"NUL in an updated task", func(tx fieldwork.Tx) error { return tx.UpdateTask(ctx, &updated) }, "task-032"},
+		{"NUL in a hub", func(tx fieldwork.Tx) error { return tx.CreateHub(ctx, hub) }, "hub-032"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.Update(ctx, w.org, tt.write)
+			var e *fieldwork.Error
+			if !errors.As(err, &e) || e.Code != fieldwork.EINVALID || e.FailedCode != tt.failedCode {
+				t.Errorf("got %v, want an invalid error with failedCode %s", err, tt.failedCode)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

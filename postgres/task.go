@@ -11,6 +11,9 @@ import (
 
 var errTaskNotFound = fieldwork.NotFound("task-033", fieldwork.MsgNotFound)
 
+// codeTaskInvalid is the failedCode of a task PostgreSQL cannot store (see storable).
+const codeTaskInvalid = "task-032"
+
 // sortColumns maps the API's sortBy values to columns; each has an index led by
 // organization_id and ending in id, which also serves the keyset cursor.
 var sortColumns = map[string]string{
@@ -228,7 +231,7 @@ func (tx *Tx) CreateTask(ctx context.Context, t *fieldwork.Task) error {
 		parent_id, workflow_id, routing_result_id, done_by, search_text, start_time, end_time, done_time, created_time,
 		updated_time, order_index, doc, title_sort) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		tx.taskArgs(t)...); err != nil {
-		return err
+		return storable(err, codeTaskInvalid)
 	}
 	if err := tx.insertAssignees(ctx, t); err != nil {
 		return err
@@ -242,7 +245,7 @@ func (tx *Tx) UpdateTask(ctx context.Context, t *fieldwork.Task) error {
 		parent_id = $8, workflow_id = $9, routing_result_id = $10, done_by = $11, search_text = $12, start_time = $13,
 		end_time = $14, done_time = $15, created_time = $16, updated_time = $17, order_index = $18, doc = $19, title_sort = $20
 		WHERE organization_id = $1 AND id = $2`, tx.taskArgs(t)...); err != nil {
-		return err
+		return storable(err, codeTaskInvalid)
 	}
 	if _, err := tx.tx.Exec(ctx, `DELETE FROM task_assignees WHERE organization_id = $1 AND task_id = $2`, tx.org, t.ID); err != nil {
 		return err

@@ -84,7 +84,7 @@ func (tx *Tx) CreateWorkflow(ctx context.Context, wf *fieldwork.Workflow) error 
 	if err := tx.execUnique(ctx, "workflows_name", errWorkflowName, nil, `INSERT INTO workflows (organization_id, id, name_lower, created_by, steps_count, search_text, created_time, doc)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		tx.org, wf.ID, strings.ToLower(wf.Name), strings.ToLower(wf.CreatedBy), len(wf.Steps), workflowSearchText(wf), wf.CreatedTime.UnixMicro(), mustJSON(wf)); err != nil {
-		return err
+		return storable(err, fieldwork.CodeWorkflowInvalid)
 	}
 	return tx.writeWorkflowFlows(ctx, wf)
 }
@@ -94,7 +94,7 @@ func (tx *Tx) UpdateWorkflow(ctx context.Context, wf *fieldwork.Workflow) error 
 	if err := tx.execUnique(ctx, "workflows_name", errWorkflowName, errWorkflowNotFound, `UPDATE workflows SET name_lower = $3, steps_count = $4, search_text = $5, doc = $6
 		WHERE organization_id = $1 AND id = $2`,
 		tx.org, wf.ID, strings.ToLower(wf.Name), len(wf.Steps), workflowSearchText(wf), mustJSON(wf)); err != nil {
-		return err
+		return storable(err, fieldwork.CodeWorkflowInvalid)
 	}
 	return tx.writeWorkflowFlows(ctx, wf)
 }
