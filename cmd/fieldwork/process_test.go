@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -9,12 +11,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fieldwork-dev/fieldwork"
+	"github.com/fieldwork-dev/fieldwork/internal/testdb"
+	"github.com/fieldwork-dev/fieldwork/postgres"
+	"github.com/fieldwork-dev/fieldwork/sqlite"
 )
 
 // The tests here run the real fieldwork binary as a separate process.
@@ -152,4 +160,147 @@ func TestSIGTERMFinishesInFlightRequest(t *testing.T) {
 		c.Close()
 		t.Fatal("still accepting after SIGTERM")
 	}
+}
+
+// apiCall sends one JSON request to a server process and decodes the answer.
+func apiCall(t *testing.T, addr, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	var rdr io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rdr = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, "http://"+addr+"/api/v3"+path, rdr)
+	req.Header.Set("Authorization", "Bearer "+bootstrapToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Errorf("%s %s: %v", method, path, err)
+		return 0, nil
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
+// TestTwoProcessesRollup runs two server processes on one database and completes the children
+// of the same activities through both at once: afterwards every master equals the roll-up
+// recomputed from its stored children.
+func TestTwoProcessesRollup(t *testing.T) {
+	for _, engine := range testdb.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			var db string
+			if engine == testdb.Postgres {
+				db = testdb.PostgresSchemaDSN(t)
+			} else {
+				db = "sqlite:" + filepath.Join(t.TempDir(), "db")
+			}
+			a := startServer(t, db)
+			b := startServer(t, db)
+
+			must := func(want int, addr, method, path string, req any) map[string]any {
+				t.Helper()
+				status, body := apiCall(t, addr, method, path, req)
+				if status != want {
+					t.Fatalf("%s %s: status %d, want %d: %v", method, path, status, want, body)
+				}
+				return body
+			}
+			hub := must(200, a.addr, "POST", "/hub", map[string]any{"name": "H", "address": "a", "lat": 1, "lng": 2})["data"].(map[string]any)["_id"]
+			var steps []any
+			for i := 0; i < 3; i++ {
+				f := must(201, a.addr, "POST", "/flow", map[string]any{"name": fmt.Sprintf("S%d", i), "pages": []any{
+					map[string]any{"id": "page0", "components": []any{map[string]any{"component": "input", "id": "note", "title": "Note"}}}}})
+				steps = append(steps, map[string]any{"flowId": f["flow"].(map[string]any)["_id"], "statusMapping": fmt.Sprintf("Step %d", i)})
+			}
+			wf := must(201, b.addr, "POST", "/internal/workflows", map[string]any{"name": "Job", "sequential": false, "steps": steps,
+				"customStatuses": []any{map[string]any{"name": "Step 0"}, map[string]any{"name": "Step 1"}, map[string]any{"name": "Step 2"}}})
+			wfID := wf["data"].(map[string]any)["_id"]
+			var children []string
+			for i := 0; i < 10; i++ {
+				tasks := []any{}
+				for range steps {
+					tasks = append(tasks, map[string]any{"assignee": "admin@example.com"})
+				}
+				m := must(201, a.addr, "POST", "/activity", map[string]any{"workflowId": wfID, "hubId": hub, "tasks": tasks})
+				for _, id := range m["data"].(map[string]any)["subId"].([]any) {
+					children = append(children, id.(string))
+				}
+			}
+			var wg sync.WaitGroup
+			for i, id := range children {
+				addr := a.addr
+				if i%2 == 1 {
+					addr = b.addr
+				}
+				wg.Add(1)
+				go func(addr, id string) {
+					defer wg.Done()
+					if status, body := apiCall(t, addr, "POST", "/task/"+id+"/done", map[string]any{}); status != 200 {
+						t.Errorf("done %s: %d %v", id, status, body)
+					}
+				}(addr, id)
+			}
+			wg.Wait()
+
+			st := openStore(t, db)
+			err := st.View(t.Context(), fieldwork.DemoOrganizationID, func(tx fieldwork.Tx) error {
+				all, err := tx.FindTasks(t.Context(), fieldwork.TaskFilter{})
+				if err != nil {
+					return err
+				}
+				byID := map[string]*fieldwork.Task{}
+				for _, task := range all {
+					byID[task.ID] = task
+				}
+				masters := 0
+				for _, m := range all {
+					if m.TaskType != fieldwork.TaskTypeActivityMaster {
+						continue
+					}
+					masters++
+					var kids []*fieldwork.Task
+					for _, id := range m.SubID {
+						kids = append(kids, byID[id])
+					}
+					want := fieldwork.ComputeRollup(kids, m.Workflow.Steps)
+					got := fieldwork.Rollup{Status: m.Status, SubStatus: m.SubStatus, Assignee: m.Assignee, StartTime: m.StartTime, EndTime: m.EndTime}
+					if m.Status != fieldwork.StatusDone || !reflect.DeepEqual(want, got) {
+						t.Errorf("master %s: %s/%v, recomputed %s/%v", m.ID, m.Status, deref(m.SubStatus), want.Status, deref(want.SubStatus))
+					}
+				}
+				if masters != 10 {
+					t.Errorf("%d masters", masters)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}
+
+// openStore opens the store a FIELDWORK_DB value names.
+func openStore(t *testing.T, db string) fieldwork.Store {
+	t.Helper()
+	var st fieldwork.Store
+	var err error
+	if strings.HasPrefix(db, "sqlite:") {
+		st, err = sqlite.Open(strings.TrimPrefix(db, "sqlite:"))
+	} else {
+		st, err = postgres.Open(t.Context(), db)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
