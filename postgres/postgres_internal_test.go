@@ -96,3 +96,22 @@ func TestRetryStopsWithContext(t *testing.T) {
 		t.Errorf("retry took %v after the context was cancelled", d)
 	}
 }
+
+func TestPoolConfig(t *testing.T) {
+	for _, tt := range []struct {
+		dsn  string
+		want string
+	}{
+		{"postgres://u@localhost:5432/db?sslmode=disable", "force_custom_plan"},
+		{"postgres://u@localhost:5432/db?plan_cache_mode=auto", "auto"},
+		{"host=localhost user=u dbname=db search_path=s", "force_custom_plan"},
+	} {
+		cfg, err := poolConfig(tt.dsn)
+		if err != nil {
+			t.Fatalf("poolConfig(%q): %v", tt.dsn, err)
+		}
+		if got := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; got != tt.want {
+			t.Errorf("poolConfig(%q): plan_cache_mode = %q, want %q", tt.dsn, got, tt.want)
+		}
+	}
+}
