@@ -16,12 +16,22 @@
 //     object come back in JSONB's order (by length, then bytes) and a number written with an
 //     exponent in plain notation. Flows are the exception, kept as JSON (an exact copy), since
 //     the Store contract keeps the spelling of their raw configurations.
+//   - PostgreSQL cannot store the NUL character (\u0000) in text nor, in JSONB, an unpaired
+//     UTF-16 surrogate escape; a task, hub or workflow holding one is refused as invalid input
+//     of that resource (SQLite stores it).
+//
+// Where the engines do not differ, the store makes PostgreSQL behave as SQLite: every text
+// column is COLLATE "C" (byte order, lower() of ASCII only), and a write refused for a taken
+// name undoes only itself (a savepoint), leaving the transaction usable.
 //
 // The SQL stays portable to distributed PostgreSQL-compatible engines (Citus): no sequences or
 // serials (ids are made by the application), no advisory locks (migrations are serialized by
 // goose's lock table), no LISTEN/NOTIFY, every statement names organization_id, and no join
-// crosses organizations. FindTokenByHash, which looks a token up by hash alone, is the one
-// documented exception: a request's organization is known only once its token is.
+// crosses organizations. The exceptions are documented: FindTokenByHash looks a token up by
+// hash alone (a request's organization is known only once its token is), and
+// CountOrganizations counts every organization (once, at start-up). goose's own bookkeeping
+// tables (goose_db_version, goose_lock) are not ours: on Citus they stay local tables of the
+// coordinator.
 package postgres
 
 import (
