@@ -30,9 +30,10 @@ const (
 func Engines() []string { return []string{SQLite, Postgres} }
 
 // Open returns a fresh, migrated, empty store of the engine, closed (and removed) when the
-// test ends. On PostgreSQL the store is a schema of its own (see PostgresSchemaDSN). It needs FIELDWORK_TEST_POSTGRES (a postgres:// URL of a database
-// it may create schemas in); without it the test is skipped, except under CI=true, where a
-// missing PostgreSQL fails the test.
+// test ends. On PostgreSQL the store works in a schema of its own (see PostgresSchemaDSN) of
+// the database FIELDWORK_TEST_POSTGRES names (a postgres:// URL of a database it may create
+// schemas in); without it the test is skipped, except under CI=true, where a missing
+// PostgreSQL fails the test.
 func Open(t testing.TB, engine string) fieldwork.Store {
 	t.Helper()
 	switch engine {
