@@ -23,7 +23,32 @@ func rawObject(body []byte) ([]byte, error) {
 	if body[0] != '{' || !json.Valid(body) {
 		return nil, errMalformed
 	}
+	if hasNUL(body) {
+		return nil, errNUL
+	}
 	return body, nil
+}
+
+// errNUL refuses the NUL character: PostgreSQL cannot store it in text or JSONB, so both
+// engines refuse it at the door and behave alike.
+var errNUL = &fieldwork.Error{Code: fieldwork.EINVALID, FailedCode: "req-013", Message: `Strings must not contain the NUL character (\u0000)`}
+
+// hasNUL reports whether a valid JSON text holds a \u0000 escape inside a string (a raw NUL
+// byte is invalid JSON already).
+func hasNUL(b []byte) bool {
+	inString := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\' && inString && i+1 < len(b):
+			if b[i+1] == 'u' && i+5 < len(b) && string(b[i+2:i+6]) == "0000" {
+				return true
+			}
+			i++ // skip the escaped character
+		}
+	}
+	return false
 }
 
 // decodeObject decodes a JSON object body into dst. strict rejects keys dst does not know

@@ -60,3 +60,20 @@ func TestPanicBecomesJSON500(t *testing.T) {
 		t.Fatalf("body %v", body)
 	}
 }
+
+func TestHasNUL(t *testing.T) {
+	for in, want := range map[string]bool{
+		`{"a":"x\u0000y"}`:       true,
+		`{"a":"\u0000"}`:         true,
+		`{"a":"x\\u0000"}`:       false, // an escaped backslash, then the text u0000
+		`{"a":"\u00001"}`:        true,
+		`{"a":"\u0001"}`:         false,
+		`{"\u0000":1}`:           true,
+		`{"a":"ok"}`:             false,
+		`{"a":["b","\\\u0000"]}`: true,
+	} {
+		if got := hasNUL([]byte(in)); got != want {
+			t.Errorf("hasNUL(%s) = %v", in, got)
+		}
+	}
+}

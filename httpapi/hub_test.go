@@ -35,6 +35,7 @@ func TestHubs(t *testing.T) {
 			{"create bad timezone", "POST", "/hub", "", map[string]any{"name": "N", "address": "a", "lat": 1, "lng": 1, "timezone": "Mars/Base"}, nil, 400, "hub-032"},
 			{"create malformed json", "POST", "/hub", "", `{"name":`, nil, 400, "req-013"},
 			{"create array body", "POST", "/hub", "", `[]`, nil, 400, "req-013"},
+			{"create with a NUL character", "POST", "/hub", "", `{"name": "a\u0000b", "address": "a", "lat": 1, "lng": 1}`, nil, 400, "req-013"},
 			{"create too large", "POST", "/hub", "", `{"name":"` + strings.Repeat("a", 1<<20) + `"}`, nil, 413, "req-040"},
 			{"put requires all", "PUT", "/hub/" + id, "", map[string]any{"name": "Y"}, nil, 400, "hub-032"},
 			{"put", "PUT", "/hub/" + id, "", map[string]any{"name": "Jakarta Pusat", "address": "a", "lat": 1, "lng": 2}, nil, 200, ""},
