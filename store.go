@@ -103,4 +103,16 @@ type Tx interface {
 
 	AddHistory(ctx context.Context, h *History) error
 	FindHistories(ctx context.Context, taskID ID, newestFirst bool, offset, limit int) ([]*History, int, error)
+
+	// FindIdempotencyKey returns the record of a key (by KeyHash), expired or not.
+	FindIdempotencyKey(ctx context.Context, keyHash string) (*IdempotencyRecord, error)
+	// CreateIdempotencyKey claims a key; a key the organization already holds is ECONFLICT
+	// (idem-032), and leaves the transaction usable. While the claiming transaction is open, a
+	// concurrent claim of the same key waits for it to end.
+	CreateIdempotencyKey(ctx context.Context, r *IdempotencyRecord) error
+	// CompleteIdempotencyKey stores the answer of the request that claimed the key.
+	CompleteIdempotencyKey(ctx context.Context, keyHash string, status int, body []byte) error
+	// DeleteIdempotencyKey removes the key's record if it was created before createdBefore;
+	// a newer record, or none, is left as it is.
+	DeleteIdempotencyKey(ctx context.Context, keyHash string, createdBefore time.Time) error
 }

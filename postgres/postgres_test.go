@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -57,8 +58,12 @@ func TestMigrateConcurrently(t *testing.T) {
 	if err := conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0`).Scan(&applied, &distinct); err != nil {
 		t.Fatal(err)
 	}
-	if applied != 3 || distinct != 3 {
-		t.Errorf("goose_db_version holds %d rows of %d versions, want 3 of 3", applied, distinct)
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(files); applied != want || distinct != want {
+		t.Errorf("goose_db_version holds %d rows of %d versions, want %d of %d", applied, distinct, want, want)
 	}
 	// A later start finds nothing to do.
 	st, err := postgres.Open(ctx, dsn)

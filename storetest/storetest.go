@@ -91,6 +91,7 @@ var suite = []suiteTest{
 	{"ActivityAtomicity", testActivityAtomicity},
 	{"ActivityCascadeDelete", testActivityCascadeDelete},
 	{"ActivityConcurrentRollup", testActivityConcurrentRollup},
+	{"IdempotencyKeys", testIdempotencyKeys},
 }
 
 // Option adjusts a run of the suite.
