@@ -180,7 +180,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.mux.ServeHTTP(rec, r) // (re-routes so the mux sets the path values)
+	s.serveRoute(rec, r, pattern) // (re-routes so the mux sets the path values)
 }
 
 // tokenFrom reads `Authorization: Bearer <token>` or `x-api-key: <token>`.
