@@ -148,8 +148,11 @@ func TestUpdateRetriesDeadlock(t *testing.T) {
 			t.Errorf("Update %d: %v", i, err)
 		}
 	}
-	if n := runs.Load(); n != 3 {
-		t.Errorf("fn ran %d times, want 3 (one deadlock victim run again)", n)
+	// At least one deadlock victim ran again. Under load PostgreSQL may pick a victim twice
+	// (the retry can meet the other transaction's retry), so more runs are allowed; what must
+	// hold is that both updates are kept.
+	if n := runs.Load(); n < 3 {
+		t.Errorf("fn ran %d times, want at least 3 (a deadlock victim run again)", n)
 	}
 	// Both updates are kept.
 	if err := s.View(ctx, w.org, func(tx fieldwork.Tx) error {
