@@ -216,3 +216,10 @@ func (s *Service) InTx(ctx context.Context, orgID ID, fn func(ctx context.Contex
 		return fn(context.WithValue(ctx, txKey{}, tx), tx)
 	})
 }
+
+// JoinsTransaction reports whether service calls made with ctx join a transaction opened by
+// InTx (so a failure of one of them cannot be rolled back alone).
+func JoinsTransaction(ctx context.Context) bool {
+	_, ok := ctx.Value(txKey{}).(Tx)
+	return ok
+}

@@ -122,6 +122,9 @@ func (s *Server) createActivities(ctx context.Context, c *fieldwork.Caller, in *
 		if items[i] == nil {
 			r.Err = fieldwork.InvalidField("activ-032", "activities", "each item must be an object")
 		}
+		if abortBulk(ctx, r.Err) {
+			return nil, r.Err
+		}
 		var item BulkItem
 		if r.Err == nil {
 			item = BulkItem{Status: true, Message: "Activity created successfully", ID: &r.Master.ID, Index: i}

@@ -238,6 +238,13 @@ func (s *Server) bulkResult(ctx context.Context, i int, okMsg string, t *fieldwo
 	return s.failedItem(ctx, i, id, err)
 }
 
+// abortBulk reports whether an item's failure must fail the whole bulk request: an internal
+// error inside a transaction shared by every item (an Idempotency-Key makes one) may have left
+// partial writes that only rolling back the whole transaction removes.
+func abortBulk(ctx context.Context, err error) bool {
+	return fieldwork.ErrorCode(err) == fieldwork.EINTERNAL && fieldwork.JoinsTransaction(ctx)
+}
+
 // failedItem is the answer row of a bulk item that failed with err.
 func (s *Server) failedItem(ctx context.Context, i int, id *string, err error) BulkItem {
 	ae := toAPIError(s.Logger, requestIDFrom(ctx), err)
@@ -269,6 +276,9 @@ func (s *Server) createTasks(ctx context.Context, c *fieldwork.Caller, in *rawBo
 		var err error = errBulkItem
 		if body != nil {
 			t, err = s.Service.CreateTask(ctx, c, body)
+		}
+		if abortBulk(ctx, err) {
+			return nil, err
 		}
 		out[i] = s.bulkResult(ctx, i, msgTaskCreated, t, nil, err)
 		if err != nil {
@@ -310,6 +320,9 @@ func (s *Server) bulkWriter(kind fieldwork.TaskChange) func(context.Context, *fi
 					t, err = s.Service.UpdateTask(ctx, c, id, kind, body, nil)
 				}
 			}
+			if abortBulk(ctx, err) {
+				return nil, err
+			}
 			out[i] = s.bulkResult(ctx, i, msgSuccess, t, idp, err)
 		}
 		return bulkAnswer(http.StatusOK, out), nil
@@ -330,6 +343,9 @@ func (s *Server) bulkDelete(ctx context.Context, c *fieldwork.Caller, in *rawBod
 			err = errBulkItem
 		} else if id != "" {
 			t, err = s.Service.DeleteTask(ctx, c, id, nil)
+		}
+		if abortBulk(ctx, err) {
+			return nil, err
 		}
 		out[i] = s.bulkResult(ctx, i, msgSuccess, t, idp, err)
 	}
