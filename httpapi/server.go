@@ -19,6 +19,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/fieldwork-dev/fieldwork"
+	"github.com/fieldwork-dev/fieldwork/web"
 )
 
 // Prefix is the base path of every API route.
@@ -57,6 +58,11 @@ func NewServer(svc *fieldwork.Service, logger *slog.Logger, publicURL string) *S
 	config.Security = []map[string][]string{{"bearer": {}}, {"apiKey": {}}}
 	s.api = humago.New(s.mux, config)
 	s.registerRoutes()
+	// The web console: outside /api/v3, no token (its pages call the API with the user's).
+	// Exact patterns, no catch-all "GET /", so unknown paths stay JSON 404s.
+	console := web.Handler()
+	s.mux.Handle("GET /{$}", console)
+	s.mux.Handle("GET /console/{file}", console)
 	return s
 }
 
