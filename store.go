@@ -115,4 +115,13 @@ type Tx interface {
 	// DeleteIdempotencyKey removes the key's record if it was created before createdBefore;
 	// a newer record, or none, is left as it is.
 	DeleteIdempotencyKey(ctx context.Context, keyHash string, createdBefore time.Time) error
+
+	// AppendEvent stores an event in the outbox (SPEC §8), setting its OrganizationID and its
+	// Sequence: the organization's next number. The number is taken from a per-organization
+	// counter whose row stays locked until the transaction ends, so the events of concurrent
+	// transactions are numbered in commit order, and a rolled-back transaction leaves no gap.
+	AppendEvent(ctx context.Context, e *Event) error
+	// FindEvents returns up to limit events (0 = no limit) with a sequence greater than
+	// after, in sequence order.
+	FindEvents(ctx context.Context, after int64, limit int) ([]*Event, error)
 }

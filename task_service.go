@@ -772,9 +772,9 @@ var actionWords = map[string]string{
 
 // recordChange is the ONE place where a committed task change is described: the task before
 // and after (nil for create or delete), the action, the actor (nil = System) and the child
-// change that caused it. It appends the §5.4 history entry (the changed keys with their
-// previous values and {from, to}) in the change's transaction; the outbox events of §8 belong
-// here too.
+// change that caused it. It appends, in the change's transaction, the §5.4 history entry (the
+// changed keys with their previous values and {from, to}) and the §8 outbox event (EventType
+// maps the action to its type), so both exist exactly when the change commits.
 func (s *Service) recordChange(ctx context.Context, tx Tx, actor *User, before, after *Task, action string, cause *Cause) error {
 	now := s.now()
 	name, email := "System", "System"
@@ -804,5 +804,17 @@ func (s *Service) recordChange(ctx context.Context, tx Tx, actor *User, before, 
 			}
 		}
 	}
-	return tx.AddHistory(ctx, h)
+	if err := tx.AddHistory(ctx, h); err != nil {
+		return err
+	}
+	// Lock order: the task rows first, then the organization's event counter, which
+	// AppendEvent holds until commit. A step's change is followed by its master's roll-up,
+	// which locks the master; a sibling's done locks the master before its own event. Lock the
+	// master now, or the two transactions could each wait for what the other holds.
+	if after != nil && after.TaskType == TaskTypeActivityChild && after.ParentID != nil && action != ActionCreate {
+		if _, err := tx.FindTaskByID(ctx, *after.ParentID); err != nil {
+			return err
+		}
+	}
+	return tx.AppendEvent(ctx, NewEvent(action, before, after, now))
 }

@@ -92,6 +92,7 @@ var suite = []suiteTest{
 	{"ActivityCascadeDelete", testActivityCascadeDelete},
 	{"ActivityConcurrentRollup", testActivityConcurrentRollup},
 	{"IdempotencyKeys", testIdempotencyKeys},
+	{"Events", testEvents},
 }
 
 // Option adjusts a run of the suite.
