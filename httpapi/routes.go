@@ -37,6 +37,7 @@ func (s *Server) registerRoutes() {
 	s.workflowRoutes()
 	// §7 activities
 	s.activityRoutes()
+	s.eventRoutes() // §8 events
 }
 
 // op describes an operation; path is relative to Prefix.
