@@ -5,8 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -78,6 +83,31 @@ func (s *server) api(method, path string, body any, want int) map[string]any {
 		s.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
 	}
 	return out
+}
+
+// signatureServer serves a drawn signature at <URL>/sig.png, so that signature values are
+// real images the console can show (the browser has no network beyond loopback).
+func signatureServer(t *testing.T) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 240, 80))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	ink := color.RGBA{R: 0x1e, G: 0x3a, B: 0x8a, A: 0xff}
+	for x := 20; x < 220; x++ {
+		y := 40 + int(18*math.Sin(float64(x)/11)*math.Cos(float64(x)/37))
+		for d := -1; d <= 1; d++ {
+			img.Set(x, y+d, ink)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(buf.Bytes())
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/sig.png"
 }
 
 // chromium returns the path of Debian's chromium. Without one the browser tests skip, except

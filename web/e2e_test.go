@@ -158,7 +158,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		t.Errorf("signature error %q, want 'is required'", msg)
 	}
 	b.shot("complete-step")
-	b.typeInto("dialog[open] input[name=signature]", "https://example.com/sig.png")
+	b.typeInto("dialog[open] input[name=signature]", signatureServer(t))
 	b.click("complete", "dialog[open] button[type=submit]")
 	b.waitFor("the master DONE", `document.querySelector('tr.master td.substatus .badge')?.textContent === 'Delivered'`)
 	if got := b.eval(masterBadge); got != "DONE / Delivered" {
@@ -179,10 +179,11 @@ func TestConsoleEndToEnd(t *testing.T) {
 	b.shot("task-detail")
 	// A step's detail page renders its flow's fields by kind.
 	b.click("step 2", `a[href="#/task/`+steps[1]+`"]`)
-	b.waitFor("the step's fields", `document.querySelector('dd[data-field=signature] img.signature')`)
+	b.waitFor("the step's fields", `document.querySelector('dd[data-field=signature] img.signature')?.naturalWidth === 240`)
 	if got := b.eval(`document.querySelector('dd[data-field=phone]').textContent`); got != "+62 812 555" {
 		t.Errorf("phone shown as %q", got)
 	}
+	b.shot("step-detail")
 
 	// Workflows: list and search, then the editor. A mapping of a text field into a phone
 	// field is refused by validate-field-mappings before anything is saved.

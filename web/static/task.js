@@ -131,7 +131,7 @@ async function fieldsSection(t) {
 function show(v) {
   if (v === null || v === undefined || v === '') return '—';
   if (Array.isArray(v)) return v.length ? v.join(', ') : '—';
-  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'object') return v.email || v.name || JSON.stringify(v); // e.g. assignedTo: a user
   if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(v)) return fmtTime(v);
   return String(v);
 }
@@ -149,7 +149,7 @@ function historiesSection(t, stepOf) {
     h('table', { class: 'history' },
       h('thead', null, h('tr', null, ['When', 'Action', 'By', 'What changed', 'Caused by'].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', null, hs.map((e) => h('tr', { 'data-action': e.action },
-        h('td', null, fmtTime(e.createdAt)),
+        h('td', { class: 'when' }, fmtTime(e.createdAt)),
         h('td', null, e.action),
         h('td', null, e.actor),
         h('td', null, Object.keys(e.changes || {}).length
