@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestConsoleEndToEnd drives the console in a real headless chromium against the real server:
@@ -110,8 +111,8 @@ func TestConsoleEndToEnd(t *testing.T) {
 	b.click("Create activity", `form.activity-form button[type=submit]`)
 	b.waitFor("the list with the new activity", `location.hash === '#/tasks' && document.querySelector('tr.master')`)
 
-	// Expand the activity: its two steps, in order, beneath it.
-	b.click("expand", "tr.master button.expander")
+	// Expand the activity from the keyboard: its two steps, in order, beneath it.
+	b.do("expand with the keyboard", chromedp.Focus(chromedp.CSS("tr.master button.expander")), chromedp.KeyEvent("\r"))
 	b.waitFor("the steps", `document.querySelectorAll('tr.step').length === 2`)
 	steps := strings.Split(b.eval(`[...document.querySelectorAll('tr.step')].map((r) => r.dataset.id).join(' ')`), " ")
 	if got := b.eval(`[...document.querySelectorAll('tr.step td:nth-child(2)')].map((c) => c.textContent).join(' | ')`); got != "Order #123 | Budi" {
@@ -124,6 +125,12 @@ func TestConsoleEndToEnd(t *testing.T) {
 	if got := b.eval(masterBadge); got != "UNASSIGNED / —" {
 		t.Errorf("master %q, want UNASSIGNED / —", got)
 	}
+
+	// A dialog closes with Escape and gives the focus back to the button that opened it.
+	b.click("assign", `tr.step[data-id="`+steps[0]+`"] button[data-action=assign]`)
+	b.waitFor("the assign dialog", `document.querySelector('dialog[open] input') === document.activeElement`)
+	b.do("press Escape", chromedp.KeyEvent(kb.Escape))
+	b.waitFor("the focus back on Assign", `!document.querySelector('dialog') && document.activeElement?.dataset.action === 'assign'`)
 
 	// Assign both steps from their rows; the master follows.
 	for i, id := range steps {
@@ -184,6 +191,21 @@ func TestConsoleEndToEnd(t *testing.T) {
 		t.Errorf("phone shown as %q", got)
 	}
 	b.shot("step-detail")
+
+	// Filters: text, type and status find the step alone; a date range after today finds nothing.
+	b.click("Tasks", `#nav a[data-nav=tasks]`)
+	b.waitFor("the list", `document.querySelector('form.filters') && document.querySelector('tr.master')`)
+	b.typeInto("form.filters input[name=q]", "Budi")
+	b.choose("form.filters select[name=show]", "all")
+	b.choose("form.filters select[name=status]", "DONE")
+	b.click("apply", "form.filters button[type=submit]")
+	b.waitFor("the filtered list", `location.hash === '#/tasks?q=Budi&status=DONE&show=all' && document.querySelectorAll('main tbody tr').length === 1`)
+	if got := b.eval(`document.querySelector('main tbody tr').dataset.id`); got != steps[1] {
+		t.Errorf("filtered list shows %s, want step 2 %s", got, steps[1])
+	}
+	b.eval(`document.querySelector('form.filters input[name=from]').value = new Date(Date.now() + 2 * 86400000).toISOString().slice(0, 10)`)
+	b.click("apply", "form.filters button[type=submit]")
+	b.waitFor("the empty list", `location.hash.includes('from=') && document.querySelector('main .empty')`)
 
 	// Workflows: list and search, then the editor. A mapping of a text field into a phone
 	// field is refused by validate-field-mappings before anything is saved.

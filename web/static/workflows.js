@@ -300,10 +300,19 @@ export async function workflowEditor(root, params, id) {
     if (body.steps.some((s, i) => s.flowId !== stored.steps[i].flowId)) return null;
     const errors = [];
     await Promise.all(body.steps.map(async (s, i) => {
-      const v = (await api('POST', `/workflow/${stored._id}/steps/${i}/validate-field-mappings`, { fieldMappings: s.fieldMappings })).data;
-      // Warnings (a required field no mapping fills) matter only where mappings are used.
+      if (!s.fieldMappings.length) return; // nothing to check
+      let v;
+      try {
+        v = (await api('POST', `/workflow/${stored._id}/steps/${i}/validate-field-mappings`, { fieldMappings: s.fieldMappings })).data;
+      } catch (err) {
+        // A body the endpoint refuses outright (400 workf-047) names fields as fieldMappings[j]….
+        if (err.status !== 400 || !err.fieldErrors.length) throw err;
+        for (const fe of err.fieldErrors) errors.push({ field: `steps[${i}].${fe.field}`, message: fe.message });
+        return;
+      }
+      // Warnings: a required field no mapping fills (the user may still type it).
       const notes = document.getElementById(`wf-s${i}-notes`);
-      if (notes && s.fieldMappings.length && v.warnings.length) {
+      if (notes && v.warnings.length) {
         notes.replaceChildren(h('ul', { class: 'warnings' }, v.warnings.map((w) => h('li', null, `Note: ${w}`))));
       }
       for (const e of v.errors) {
