@@ -211,7 +211,7 @@ type activityPath struct {
 	IfMatch string `header:"If-Match"`
 }
 
-func (s *Server) getActivity(ctx context.Context, c *fieldwork.Caller, in *activityPath) (*Out[DataBody[any]], error) {
+func (s *Server) getActivity(ctx context.Context, c *fieldwork.Caller, in *activityPath) (*Out[ActivityAnswer], error) {
 	expand := false
 	for _, e := range splitList(in.Expand) {
 		if e != "children" {
@@ -228,7 +228,7 @@ func (s *Server) getActivity(ctx context.Context, c *fieldwork.Caller, in *activ
 		p := projectOne(data, append(splitList(in.Fields), "_id", "organizationId", "children"))
 		data = p
 	}
-	out := reply(http.StatusOK, DataBody[any]{envelope(200, msgSuccess), data})
+	out := reply(http.StatusOK, ActivityAnswer{envelope(200, msgSuccess), data})
 	out.ETag = etag(m.Version)
 	return out, nil
 }

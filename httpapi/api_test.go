@@ -124,6 +124,7 @@ func (e *env) do(method, path, token string, body any, headers ...string) resp {
 	if res.StatusCode >= 500 {
 		e.t.Errorf("%s %s: status %d: %s", method, path, res.StatusCode, raw)
 	}
+	checkContract(e.t, req, res, raw)
 	return r
 }
 

@@ -66,7 +66,7 @@ type Paginator[T any] struct {
 	To           *int    `json:"to"`
 	Total        *int    `json:"total"`
 	// NextCursor (extension) is present in keyset mode only: the last _id of this page, or null.
-	NextCursor *nullableString `json:"next_cursor,omitempty"`
+	NextCursor *nullableString `json:"next_cursor,omitempty" nullable:"true"`
 }
 
 // nullableString encodes as a string or null, so that `omitempty` on a *nullableString can

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"reflect"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -33,17 +34,28 @@ var statusOf = map[string]int{
 	fieldwork.EINTERNAL:     http.StatusInternalServerError,
 }
 
-// ErrorBody is the error envelope of SPEC §1.2.
+// ErrorBody is the error envelope of SPEC §1.2; every error answer of every route is one.
 type ErrorBody struct {
-	Status      bool                   `json:"status"`
-	Code        int                    `json:"code"`
-	Message     string                 `json:"message"`
-	FailedCode  string                 `json:"failedCode"`
-	Errors      []string               `json:"errors,omitempty"`
-	FieldErrors []fieldwork.FieldError `json:"fieldErrors,omitempty"`
-	RequestID   string                 `json:"requestId,omitempty"`
+	Status      bool                   `json:"status" enum:"false" doc:"Always false."`
+	Code        int                    `json:"code" doc:"The HTTP status, repeated."`
+	Message     string                 `json:"message" doc:"What went wrong (SPEC §1.2.1)."`
+	FailedCode  string                 `json:"failedCode" doc:"The stable code of the failure (SPEC §11), e.g. task-032."`
+	Errors      []string               `json:"errors,omitempty" doc:"One \"field.path: problem\" per problem; present when the failure concerns fields."`
+	FieldErrors []fieldwork.FieldError `json:"fieldErrors,omitempty" doc:"The same problems as {field, message} objects (extension)."`
+	RequestID   string                 `json:"requestId,omitempty" doc:"On 500s: the id of the log line that holds the cause."`
 	// extra holds additional keys (workflow delete refusals).
 	extra map[string]any
+}
+
+// TransformSchema documents the keys a workflow delete refusal adds (SPEC §6.2), which live in
+// extra where huma cannot see them.
+func (b *ErrorBody) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema {
+	s.Properties["confirmation_required"] = &huma.Schema{Type: huma.TypeBoolean,
+		Description: "Workflow delete refusals (workf-032): true."}
+	s.Properties["usage"] = &huma.Schema{Type: huma.TypeObject, Description: "Workflow delete refusals (workf-032): what uses the workflow.",
+		Properties: map[string]*huma.Schema{"activities": {Type: huma.TypeInteger}}, Required: []string{"activities"},
+		AdditionalProperties: false}
+	return s
 }
 
 // MarshalJSON adds the extra keys after the fixed ones.
@@ -72,6 +84,12 @@ func (e *apiError) GetStatus() int { return e.status }
 
 // MarshalJSON writes the envelope.
 func (e *apiError) MarshalJSON() ([]byte, error) { return e.body.MarshalJSON() }
+
+// Schema documents an apiError as the ErrorBody it writes (huma describes error answers with
+// the type its NewError returns).
+func (e *apiError) Schema(r huma.Registry) *huma.Schema {
+	return r.Schema(reflect.TypeFor[ErrorBody](), true, "")
+}
 
 // toAPIError maps any error to its answer. Unrecognised errors are 500s with a generic
 // message; their cause goes to the log under the request id, never to the client.

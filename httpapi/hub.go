@@ -58,7 +58,7 @@ type PropertyBody[T any] struct {
 	Data     T `json:"data"`
 }
 
-func (s *Server) listHubs(ctx context.Context, c *fieldwork.Caller, in *hubList) (*Out[DataBody[any]], error) {
+func (s *Server) listHubs(ctx context.Context, c *fieldwork.Caller, in *hubList) (*Out[DataBody[hubsData]], error) {
 	const failed = "hub-032"
 	page, limit, err := paging(in.Page, in.Limit, 20, 1000, failed)
 	if err != nil {
@@ -82,7 +82,7 @@ func (s *Server) listHubs(ctx context.Context, c *fieldwork.Caller, in *hubList)
 	if err != nil {
 		return nil, err
 	}
-	return reply(http.StatusOK, DataBody[any]{envelope(200, msgSuccess), project(hubs, in.Fields)}), nil
+	return reply(http.StatusOK, DataBody[hubsData]{envelope(200, msgSuccess), project(hubs, in.Fields)}), nil
 }
 
 func (s *Server) createHub(ctx context.Context, c *fieldwork.Caller, in *hubCreate) (*Out[DataBody[*fieldwork.Hub]], error) {

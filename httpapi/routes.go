@@ -18,6 +18,8 @@ const (
 
 // registerRoutes lists every route of the API in one table.
 func (s *Server) registerRoutes() {
+	s.beginDocument()
+	defer s.endDocument()
 	// §10 operations
 	s.opsRoutes()
 	// §2 users, roles, tokens
@@ -40,15 +42,20 @@ func (s *Server) registerRoutes() {
 	s.eventRoutes() // §8 events
 }
 
-// op describes an operation; path is relative to Prefix.
+// op describes an operation; path is relative to Prefix. Its documented success status is
+// 200, or the status of the create (SPEC §1.2); see openapi.go for the rest of the document.
 func op(method, path, id, tag string) huma.Operation {
+	status := http.StatusOK
+	if st, ok := creates[method+" "+Prefix+path]; ok {
+		status = st
+	}
 	return huma.Operation{
 		OperationID:   id,
 		Method:        method,
 		Path:          Prefix + path,
 		Tags:          []string{tag},
 		MaxBodyBytes:  maxBody,
-		DefaultStatus: http.StatusOK,
+		DefaultStatus: status,
 		// Parameters are parsed by the handlers, which answer with the resource's failedCode.
 		SkipValidateParams: true,
 	}

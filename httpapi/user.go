@@ -212,7 +212,7 @@ func (s *Server) patchProfile(ctx context.Context, c *fieldwork.Caller, in *prof
 	return out, nil
 }
 
-func (s *Server) listUsers(ctx context.Context, c *fieldwork.Caller, in *userList) (*Out[DataBody[any]], error) {
+func (s *Server) listUsers(ctx context.Context, c *fieldwork.Caller, in *userList) (*Out[DataBody[usersData]], error) {
 	const failed = "user-032"
 	var f fieldwork.UserFilter
 	// page and limit are extensions: an official client sends neither and gets every user.
@@ -259,7 +259,7 @@ func (s *Server) listUsers(ctx context.Context, c *fieldwork.Caller, in *userLis
 	if err != nil {
 		return nil, err
 	}
-	return reply(http.StatusOK, DataBody[any]{envelope(200, msgSuccess), project(users, in.Fields)}), nil
+	return reply(http.StatusOK, DataBody[usersData]{envelope(200, msgSuccess), project(users, in.Fields)}), nil
 }
 
 func (s *Server) createUser(ctx context.Context, c *fieldwork.Caller, in *userRaw) (*Out[DataBody[*fieldwork.User]], error) {
