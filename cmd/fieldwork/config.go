@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is every setting of the server: defaults, overridden by environment variables.
@@ -15,23 +16,35 @@ type Config struct {
 	BootstrapToken string // FIELDWORK_BOOTSTRAP_TOKEN (secret)
 	LogFormat      string // FIELDWORK_LOG_FORMAT: text or json
 	RateLimit      string // FIELDWORK_RATE_LIMIT: "R" or "R:B" requests/second and burst per organization; "0" = off
+
+	// HTTP server timeouts (Go durations such as "10s"): reading the request headers, the
+	// whole request, writing the answer, and an idle keep-alive connection.
+	ReadHeaderTimeout string // FIELDWORK_READ_HEADER_TIMEOUT
+	ReadTimeout       string // FIELDWORK_READ_TIMEOUT
+	WriteTimeout      string // FIELDWORK_WRITE_TIMEOUT
+	IdleTimeout       string // FIELDWORK_IDLE_TIMEOUT
 }
 
 // DefaultConfig returns the defaults of SPEC §10.
 func DefaultConfig() Config {
-	return Config{Addr: ":8080", DB: "sqlite:fieldwork.db", LogFormat: "text", RateLimit: "100:100"}
+	return Config{Addr: ":8080", DB: "sqlite:fieldwork.db", LogFormat: "text", RateLimit: "100:100",
+		ReadHeaderTimeout: "10s", ReadTimeout: "60s", WriteTimeout: "60s", IdleTimeout: "120s"}
 }
 
 // LoadConfig applies environment overrides to the defaults.
 func LoadConfig(getenv func(string) string) Config {
 	c := DefaultConfig()
 	for key, dst := range map[string]*string{
-		"FIELDWORK_ADDR":            &c.Addr,
-		"FIELDWORK_DB":              &c.DB,
-		"FIELDWORK_PUBLIC_URL":      &c.PublicURL,
-		"FIELDWORK_BOOTSTRAP_TOKEN": &c.BootstrapToken,
-		"FIELDWORK_LOG_FORMAT":      &c.LogFormat,
-		"FIELDWORK_RATE_LIMIT":      &c.RateLimit,
+		"FIELDWORK_ADDR":                &c.Addr,
+		"FIELDWORK_DB":                  &c.DB,
+		"FIELDWORK_PUBLIC_URL":          &c.PublicURL,
+		"FIELDWORK_BOOTSTRAP_TOKEN":     &c.BootstrapToken,
+		"FIELDWORK_LOG_FORMAT":          &c.LogFormat,
+		"FIELDWORK_RATE_LIMIT":          &c.RateLimit,
+		"FIELDWORK_READ_HEADER_TIMEOUT": &c.ReadHeaderTimeout,
+		"FIELDWORK_READ_TIMEOUT":        &c.ReadTimeout,
+		"FIELDWORK_WRITE_TIMEOUT":       &c.WriteTimeout,
+		"FIELDWORK_IDLE_TIMEOUT":        &c.IdleTimeout,
 	} {
 		if v := getenv(key); v != "" {
 			*dst = v
@@ -48,6 +61,22 @@ func (c Config) String() string {
 	}
 	return fmt.Sprintf("addr=%s db=%s publicURL=%q bootstrapToken=%q logFormat=%s rateLimit=%s",
 		c.Addr, maskDSN(c.DB), c.PublicURL, tok, c.LogFormat, c.RateLimit)
+}
+
+// timeouts parses the four HTTP server timeouts.
+func (c Config) timeouts() (readHeader, read, write, idle time.Duration, err error) {
+	out := make([]time.Duration, 4)
+	for i, v := range []struct{ name, value string }{
+		{"FIELDWORK_READ_HEADER_TIMEOUT", c.ReadHeaderTimeout}, {"FIELDWORK_READ_TIMEOUT", c.ReadTimeout},
+		{"FIELDWORK_WRITE_TIMEOUT", c.WriteTimeout}, {"FIELDWORK_IDLE_TIMEOUT", c.IdleTimeout},
+	} {
+		d, perr := time.ParseDuration(v.value)
+		if perr != nil || d <= 0 {
+			return 0, 0, 0, 0, fmt.Errorf("%s %q: want a positive duration such as 30s", v.name, v.value)
+		}
+		out[i] = d
+	}
+	return out[0], out[1], out[2], out[3], nil
 }
 
 // rateLimit parses RateLimit: "R" (burst R) or "R:B"; R = 0 turns limiting off.
