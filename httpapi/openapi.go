@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -457,6 +458,112 @@ type ActivityAnswer struct {
 func (*ActivityAnswer) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema {
 	s.Properties["data"] = r.Schema(reflect.TypeFor[partialActivity](), true, "")
 	return s
+}
+
+// Request bodies. Some domain types are read and written with different rules (a component
+// needs only component, id and title in a body; a custom status's isDefault and a mapping's
+// source step are optional there), and bodies may carry the server-managed keys of an object
+// that was read and sent back, which are ignored: the documents below say so.
+
+// inputSchema stores s as the component schema name (once) and returns a reference to it.
+func inputSchema(r huma.Registry, name string, s func() *huma.Schema) *huma.Schema {
+	if _, ok := r.Map()[name]; !ok {
+		r.Map()[name] = s()
+	}
+	return &huma.Schema{Ref: "#/components/schemas/" + name}
+}
+
+// withRequired copies the component schema of T with other required keys.
+func withRequired[T any](r huma.Registry, required ...string) *huma.Schema {
+	s := *r.Schema(reflect.TypeFor[T](), false, "")
+	s.Properties = maps.Clone(s.Properties)
+	s.Required = required
+	return &s
+}
+
+// ignoredKeys documents the server-managed keys a body may carry.
+func ignoredKeys(s *huma.Schema, keys ...string) {
+	for _, k := range keys {
+		if s.Properties[k] == nil {
+			s.Properties[k] = &huma.Schema{Description: "Server-managed: accepted and ignored."}
+		}
+	}
+}
+
+func componentInput(r huma.Registry) *huma.Schema {
+	return inputSchema(r, "ComponentInput", func() *huma.Schema {
+		return withRequired[fieldwork.Component](r, "component", "id", "title")
+	})
+}
+
+func pageInput(r huma.Registry) *huma.Schema {
+	return inputSchema(r, "PageInput", func() *huma.Schema {
+		s := withRequired[fieldwork.Page](r, "id")
+		s.Properties["components"] = &huma.Schema{Type: huma.TypeArray, Items: componentInput(r)}
+		return s
+	})
+}
+
+func fieldMappingInput(r huma.Registry) *huma.Schema {
+	return inputSchema(r, "FieldMappingInput", func() *huma.Schema {
+		return withRequired[fieldwork.FieldMapping](r, "targetField", "sourceType", "sourceField")
+	})
+}
+
+// TransformSchema documents the pages of a flow body and the keys it ignores.
+func (*flowBody) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema {
+	s.Properties["pages"] = &huma.Schema{Type: huma.TypeArray, Items: pageInput(r)}
+	ignoredKeys(s, flowIgnoredKeys...)
+	return s
+}
+
+// TransformSchema documents a workflow body's custom statuses and the keys it ignores.
+func (*workflowDoc) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema {
+	s.Properties["customStatuses"].Items = inputSchema(r, "CustomStatusInput", func() *huma.Schema {
+		cs := withRequired[fieldwork.CustomStatus](r, "name")
+		cs.Properties["isDefault"] = &huma.Schema{Type: huma.TypeBoolean, Description: "Ignored: the three defaults are locked."}
+		return cs
+	})
+	ignoredKeys(s, workflowIgnoredKeys...)
+	return s
+}
+
+// TransformSchema documents a step's mappings and the keys the server sets itself.
+func (*stepDoc) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema {
+	s.Properties["fieldMappings"].Items = fieldMappingInput(r)
+	ignoredKeys(s, "order", "flowName", "fieldSchema")
+	return s
+}
+
+// TransformSchema documents the mappings to validate.
+func (*mappingsDoc) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema {
+	s.Properties["fieldMappings"].Items = fieldMappingInput(r)
+	return s
+}
+
+// assigneeInput is an `assignee` in a body: emails, as an array or one comma-separated string.
+func assigneeInput(s *huma.Schema) *huma.Schema {
+	return &huma.Schema{Description: s.Description, OneOf: []*huma.Schema{
+		{Type: huma.TypeArray, Items: &huma.Schema{Type: huma.TypeString}},
+		{Type: huma.TypeString},
+	}}
+}
+
+// TransformSchema documents the two forms of `assignee`.
+func (*taskDoc) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema {
+	s.Properties["assignee"] = assigneeInput(s.Properties["assignee"])
+	return s
+}
+
+// TransformSchema documents the two forms of `assignee`.
+func (*assignDoc) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema {
+	s.Properties["assignee"] = assigneeInput(s.Properties["assignee"])
+	return s
+}
+
+// Schema documents a hub coordinate: a number, or a string that parses as one.
+func (flexFloat) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{OneOf: []*huma.Schema{{Type: huma.TypeNumber}, {Type: huma.TypeString}}}
 }
 
 func init() {

@@ -36,14 +36,14 @@ func (s *Server) userRoutes() {
 type selfUserBody struct {
 	Name        *string `json:"name,omitempty"`
 	Email       *string `json:"email,omitempty"`
-	PhoneNumber *string `json:"phoneNumber,omitempty"`
+	PhoneNumber *string `json:"phoneNumber,omitempty" nullable:"true" doc:"null clears it"`
 }
 
 // userBody is the body of POST /user and PUT/PATCH /user/{userId}.
 type userBody struct {
 	Name        *string   `json:"name,omitempty"`
 	Email       *string   `json:"email,omitempty"`
-	PhoneNumber *string   `json:"phoneNumber,omitempty"`
+	PhoneNumber *string   `json:"phoneNumber,omitempty" nullable:"true" doc:"null clears it"`
 	HubID       *[]string `json:"hubId,omitempty"`
 	TeamID      *[]string `json:"teamId,omitempty"`
 	RoleID      *string   `json:"roleId,omitempty"`
@@ -95,9 +95,9 @@ type UserDeletedBody struct {
 // tokenBody is the body of POST /token and POST /user/{userId}/token.
 type tokenBody struct {
 	Name      *string `json:"name,omitempty"`
-	ExpiresAt *string `json:"expires_at,omitempty" doc:"date-time (SPEC §1.4); absent or null = never expires"`
+	ExpiresAt *string `json:"expires_at,omitempty" nullable:"true" doc:"date-time (SPEC §1.4); absent or null = never expires"`
 	// ExpiresAtAlt is the camel-case spelling, accepted too (extension).
-	ExpiresAtAlt *string `json:"expiresAt,omitempty"`
+	ExpiresAtAlt *string `json:"expiresAt,omitempty" nullable:"true"`
 }
 
 // tokenRenameBody is the body of PUT /token/{tokenId}.

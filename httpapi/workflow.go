@@ -57,8 +57,8 @@ type workflowDoc struct {
 
 type stepDoc struct {
 	FlowID        string                   `json:"flowId"`
-	AssigneeID    *string                  `json:"assigneeId,omitempty"`
-	StatusMapping *string                  `json:"statusMapping,omitempty"`
+	AssigneeID    *string                  `json:"assigneeId,omitempty" nullable:"true" doc:"\"\" and null mean none"`
+	StatusMapping *string                  `json:"statusMapping,omitempty" nullable:"true"`
 	FieldMappings []fieldwork.FieldMapping `json:"fieldMappings,omitempty"`
 }
 
