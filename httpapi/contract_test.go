@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -176,23 +177,70 @@ func allowNullInAny(ref *openapi3.SchemaRef, seen map[*openapi3.Schema]bool) {
 }
 
 // TestMain runs the package's tests, then reports how many answers were validated against the
-// document and, with -v, how many per operation and status.
+// document (with -v, how many per operation and status). When the whole package ran and
+// passed, it also fails if a documented /api/v3 operation never gave a validated success
+// answer: each one must be exercised through env.do, or its document is checked by nothing.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if c, err := theContract(); err == nil && c.validated > 0 {
-		fmt.Printf("contract: %d answers validated against %s (%d operation/status pairs)\n", c.validated, contractDocument, len(c.seen))
-		if testing.Verbose() {
-			keys := make([]string, 0, len(c.seen))
-			for k := range c.seen {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				fmt.Printf("contract: %6d  %s\n", c.seen[k], k)
-			}
+	c, err := theContract()
+	if err != nil || c.validated == 0 {
+		os.Exit(code)
+	}
+	fmt.Printf("contract: %d answers validated against %s (%d operation/status pairs)\n", c.validated, contractDocument, len(c.seen))
+	if testing.Verbose() {
+		keys := make([]string, 0, len(c.seen))
+		for k := range c.seen {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Printf("contract: %6d  %s\n", c.seen[k], k)
+		}
+	}
+	if code == 0 && wholePackage() {
+		if missing := c.untested(); len(missing) > 0 {
+			fmt.Printf("contract: no test got a success answer from %s; test them through env.do\n", strings.Join(missing, ", "))
+			code = 1
 		}
 	}
 	os.Exit(code)
+}
+
+// wholePackage reports whether no -run or -skip filter limited the tests.
+func wholePackage() bool {
+	for _, name := range []string{"test.run", "test.skip"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// untested lists the documented /api/v3 operations answering JSON that no test got a 2xx from.
+func (c *contract) untested() []string {
+	var missing []string
+	for path, item := range c.doc.Paths.Map() {
+		if !strings.HasPrefix(path, "/api/v3/") {
+			continue // the operational routes are outside env.do's reach and have tests of their own
+		}
+		for method, op := range item.Operations() {
+			isJSON, tested := false, false
+			for status, r := range op.Responses.Map() {
+				if !strings.HasPrefix(status, "2") {
+					continue
+				}
+				for ct := range r.Value.Content {
+					isJSON = isJSON || strings.HasSuffix(ct, "json")
+				}
+				tested = tested || c.seen[method+" "+path+" "+status] > 0
+			}
+			if isJSON && !tested {
+				missing = append(missing, method+" "+path)
+			}
+		}
+	}
+	sort.Strings(missing)
+	return missing
 }
 
 // failedItems reports whether a bulk answer lists failed items.
