@@ -8,7 +8,7 @@ import (
 
 // Envelope is the common head of every success answer (SPEC §1.2).
 type Envelope struct {
-	Status  bool   `json:"status"`
+	Status  bool   `json:"status" enum:"true"`
 	Code    int    `json:"code"`
 	Message string `json:"message"`
 }

@@ -124,6 +124,7 @@ func (s *Server) beginDocument() {
 	// Domain types whose JSON huma cannot infer: they are documented by stand-ins.
 	reg.RegisterTypeAlias(reflect.TypeFor[fieldwork.Time](), reflect.TypeFor[taskTime]())
 	reg.RegisterTypeAlias(reflect.TypeFor[fieldwork.MicroTime](), reflect.TypeFor[microTime]())
+	reg.RegisterTypeAlias(reflect.TypeFor[fieldwork.Task](), reflect.TypeFor[task]())
 	reg.RegisterTypeAlias(reflect.TypeFor[fieldwork.AssignedTo](), reflect.TypeFor[assignedTo]())
 	reg.RegisterTypeAlias(reflect.TypeFor[fieldwork.Cause](), reflect.TypeFor[cause]())
 	reg.RegisterTypeAlias(reflect.TypeFor[fieldwork.Component](), reflect.TypeFor[component]())
@@ -326,6 +327,35 @@ func (microTime) Schema(huma.Registry) *huma.Schema {
 	return &huma.Schema{Type: huma.TypeString, Nullable: true, Format: "date-time",
 		Pattern:     `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$`,
 		Description: "UTC date-time in the form 2006-01-02T15:04:05.000000Z (SPEC §1.4); null when unset."}
+}
+
+// task documents a task (SPEC §5.1): the fixed keys, the enums, the keys activity masters
+// add, and the flow's component values beside them.
+type task struct{ fieldwork.Task }
+
+// TransformSchema implements huma.SchemaTransformer.
+func (*task) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema { return documentTask(r, s) }
+
+// TransformSchema documents an activity master as a task.
+func (*activityView) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema {
+	s = documentTask(r, s)
+	s.Properties["children"].Description = "With expand=children: the children in step order."
+	return s
+}
+
+func documentTask(r huma.Registry, s *huma.Schema) *huma.Schema {
+	s.AdditionalProperties = true
+	s.Description = "A task: the keys below, and the flow's component values at the top level under their component ids."
+	s.Properties["status"].Enum = []any{fieldwork.StatusUnassigned, fieldwork.StatusOngoing, fieldwork.StatusDone}
+	s.Properties["taskType"].Enum = []any{fieldwork.TaskTypeTask, fieldwork.TaskTypeActivityMaster, fieldwork.TaskTypeActivityChild, fieldwork.TaskTypeTaskMaster, fieldwork.TaskTypeTaskChild}
+	s.Properties["subStatus"] = &huma.Schema{Type: huma.TypeString, Nullable: true,
+		Description: "Activity masters only: the statusMapping of the last DONE step (SPEC §7.2)."}
+	s.Properties["name"] = &huma.Schema{Type: huma.TypeString, Nullable: true, Description: "Activity masters only: `title`, read-only."}
+	s.Properties["tasks"] = &huma.Schema{Type: huma.TypeArray, Items: &huma.Schema{Type: huma.TypeString},
+		Description: "Activity masters only: `subId`, read-only."}
+	s.Properties["histories"] = &huma.Schema{Type: huma.TypeArray, Items: r.Schema(reflect.TypeFor[fieldwork.History](), true, ""),
+		Description: "GET /task/{taskId} only: every change, oldest first (SPEC §5.4)."}
+	return s
 }
 
 // assignedTo documents a task's `assignedTo`: the first assignee, null while unassigned.
