@@ -168,6 +168,17 @@ func documentOperation(oapi *huma.OpenAPI, op *huma.Operation) {
 		return p.In == "path" && !strings.Contains(op.Path, "{"+p.Name+"}")
 	})
 
+	// The operational routes (SPEC §10) answer outside the API's conventions: Prometheus text,
+	// and a 503 while the store is unreachable.
+	switch key {
+	case "GET /metrics":
+		op.Responses["200"].Content = map[string]*huma.MediaType{"text/plain": {
+			Schema: &huma.Schema{Type: huma.TypeString, Description: "Prometheus text exposition."}}}
+	case "GET /readyz":
+		op.Responses["503"] = &huma.Response{Description: "The store is unreachable: `{\"status\": \"unavailable\"}`.",
+			Content: op.Responses["200"].Content}
+	}
+
 	// Handlers read RawBody themselves, which makes huma offer application/octet-stream as
 	// well; they accept JSON only (SPEC §1.1).
 	if op.RequestBody != nil && op.RequestBody.Content["application/json"] != nil {
