@@ -204,6 +204,8 @@ func documentOperation(oapi *huma.OpenAPI, op *huma.Operation) {
 			statuses = append(statuses, http.StatusForbidden)
 		}
 	}
+	// 404: the object the path names; an activity create also names its workflow in the body
+	// (activ-034).
 	if hasParam(op, "path") || key == "POST "+Prefix+"/activity" || key == "POST "+Prefix+"/internal/activity" {
 		statuses = append(statuses, http.StatusNotFound)
 	}
@@ -420,7 +422,7 @@ func partialOf[T any](r huma.Registry, always ...string) *huma.Schema {
 	full := r.Schema(reflect.TypeFor[T](), false, "")
 	s := *full
 	s.Required = append([]string{"_id"}, always...)
-	s.Description = "With `fields`, only the requested keys (and `_id`" + strings.Repeat(", `"+strings.Join(always, "`, `")+"`", min(len(always), 1)) + ") are sent."
+	s.Description = "With `fields`, only the requested keys and `" + strings.Join(s.Required, "`, `") + "` are sent."
 	return &s
 }
 
