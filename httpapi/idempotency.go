@@ -13,24 +13,6 @@ import (
 	"github.com/fieldwork-dev/fieldwork"
 )
 
-// idempotentRoutes are the route patterns of the creates of SPEC §1.9, which take an
-// Idempotency-Key; on every other route the header is ignored. A pattern whose route does not
-// exist yet is harmless, and works once the route is registered.
-var idempotentRoutes = map[string]bool{
-	"POST " + Prefix + "/task":                true,
-	"POST " + Prefix + "/tasks/bulk":          true,
-	"POST " + Prefix + "/activity":            true,
-	"POST " + Prefix + "/internal/activity":   true,
-	"POST " + Prefix + "/activities/bulk":     true,
-	"POST " + Prefix + "/flow":                true,
-	"POST " + Prefix + "/hub":                 true,
-	"POST " + Prefix + "/internal/workflows":  true,
-	"POST " + Prefix + "/user":                true,
-	"POST " + Prefix + "/token":               true,
-	"POST " + Prefix + "/user/{userId}/token": true,
-	"POST " + Prefix + "/webhook":             true,
-}
-
 // Idempotency headers (SPEC §1.9).
 const (
 	headerIdempotencyKey     = "Idempotency-Key"
@@ -45,7 +27,7 @@ const (
 func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, pattern string) {
 	keys, sent := r.Header[headerIdempotencyKey]
 	c := callerFrom(r.Context())
-	if !sent || c == nil || !idempotentRoutes[pattern] {
+	if !sent || c == nil || !isCreate(pattern) {
 		s.mux.ServeHTTP(w, r)
 		return
 	}

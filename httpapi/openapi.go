@@ -25,8 +25,9 @@ import (
 // openAPIPath is where huma serves the document (…/openapi.json, .yaml, -3.0.json, -3.0.yaml).
 const openAPIPath = Prefix + "/openapi"
 
-// creates lists the POSTs that create (SPEC §1.9: they take an Idempotency-Key) with their
-// success status (SPEC §1.2: 201, except POST /hub and the token routes).
+// creates lists the POSTs that create, with their success status (SPEC §1.2: 201, except
+// POST /hub and the token routes). They, and only they, take an Idempotency-Key (SPEC §1.9);
+// on every other route the header is ignored.
 var creates = map[string]int{
 	"POST " + Prefix + "/task":                http.StatusCreated,
 	"POST " + Prefix + "/tasks/bulk":          http.StatusCreated,
@@ -40,6 +41,12 @@ var creates = map[string]int{
 	"POST " + Prefix + "/hub":                 http.StatusOK,
 	"POST " + Prefix + "/token":               http.StatusOK,
 	"POST " + Prefix + "/user/{userId}/token": http.StatusOK,
+}
+
+// isCreate reports whether a route pattern is one of the creates.
+func isCreate(pattern string) bool {
+	_, ok := creates[pattern]
+	return ok
 }
 
 // Who may call what (SPEC §1.7) decides which operations document 403: every write but the
