@@ -26,6 +26,14 @@ type Store interface {
 	// organization is known only once its token is.
 	FindTokenByHash(ctx context.Context, hash string) (*Token, error)
 
+	// FindDueDeliveryOrganizations returns the organizations that have webhook deliveries due
+	// at now, the longest overdue first, at most limit. It reads across organizations (the
+	// dispatcher's documented exception to organization-first); the deliveries themselves are
+	// then claimed in a transaction of each organization (Tx.ClaimDeliveries).
+	FindDueDeliveryOrganizations(ctx context.Context, now time.Time, limit int) ([]ID, error)
+	// CountPendingDeliveries counts the pending deliveries of every organization (metrics).
+	CountPendingDeliveries(ctx context.Context) (int, error)
+
 	// Ping reports whether the database is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.
@@ -124,4 +132,32 @@ type Tx interface {
 	// FindEvents returns up to limit events (0 = no limit) with a sequence greater than
 	// after, in sequence order.
 	FindEvents(ctx context.Context, after int64, limit int) ([]*Event, error)
+
+	// Webhooks (SPEC §9). FindWebhooks lists them oldest first; a missing one is webhk-033.
+	FindWebhooks(ctx context.Context) ([]*Webhook, error)
+	FindWebhookByID(ctx context.Context, id ID) (*Webhook, error)
+	CreateWebhook(ctx context.Context, w *Webhook) error
+	UpdateWebhook(ctx context.Context, w *Webhook) error
+	// DeleteWebhook removes a webhook with its deliveries and their attempts.
+	DeleteWebhook(ctx context.Context, id ID) error
+	// EnqueueDeliveries creates one pending delivery of an appended event, due at due, for
+	// every webhook subscribed to its type, and returns how many. Called in the transaction
+	// that appends the event, so the deliveries commit or roll back with it.
+	EnqueueDeliveries(ctx context.Context, e *Event, due time.Time) (int, error)
+	// ClaimDeliveries takes up to limit pending deliveries due at now, the longest overdue
+	// first, for the claim named lease: each is due again only at leaseUntil, so no other
+	// claim takes it before then, and one whose claimer dies is taken again after it.
+	// Deliveries held by a concurrent, uncommitted claim are skipped, not waited for.
+	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, lease string, limit int) ([]*Delivery, error)
+	// CompleteDelivery stores the state of d after an attempt (State, Attempts,
+	// NextAttemptTime, FirstAttemptTime) and logs the attempt, if the claim named lease still
+	// holds the delivery; else it returns an ECONFLICT error and changes nothing.
+	CompleteDelivery(ctx context.Context, d *Delivery, lease string, a *DeliveryAttempt) error
+	// ReleaseDelivery gives a claimed delivery back, due at due, if lease still holds it.
+	ReleaseDelivery(ctx context.Context, d *Delivery, lease string, due time.Time) error
+	// FindEvent returns the event with that sequence number.
+	FindEvent(ctx context.Context, sequence int64) (*Event, error)
+	// FindDeliveryAttempts returns a webhook's logged attempts, newest first, and how many
+	// there are.
+	FindDeliveryAttempts(ctx context.Context, webhookID ID, offset, limit int) ([]*DeliveryAttempt, int, error)
 }

@@ -774,7 +774,8 @@ var actionWords = map[string]string{
 // and after (nil for create or delete), the action, the actor (nil = System) and the child
 // change that caused it. It appends, in the change's transaction, the §5.4 history entry (the
 // changed keys with their previous values and {from, to}) and the §8 outbox event (EventType
-// maps the action to its type), so both exist exactly when the change commits.
+// maps the action to its type) with its webhook deliveries (SPEC §9), so all exist exactly when
+// the change commits.
 func (s *Service) recordChange(ctx context.Context, tx Tx, actor *User, before, after *Task, action string, cause *Cause) error {
 	now := s.now()
 	name, email := "System", "System"
@@ -816,5 +817,9 @@ func (s *Service) recordChange(ctx context.Context, tx Tx, actor *User, before, 
 			return err
 		}
 	}
-	return tx.AppendEvent(ctx, NewEvent(action, before, after, now))
+	e := NewEvent(action, before, after, now)
+	if err := tx.AppendEvent(ctx, e); err != nil {
+		return err
+	}
+	return s.enqueueDeliveries(ctx, tx, e)
 }

@@ -93,6 +93,7 @@ var suite = []suiteTest{
 	{"ActivityConcurrentRollup", testActivityConcurrentRollup},
 	{"IdempotencyKeys", testIdempotencyKeys},
 	{"Events", testEvents},
+	{"Webhooks", testWebhooks},
 }
 
 // Option adjusts a run of the suite.

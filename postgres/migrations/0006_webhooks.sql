@@ -1,0 +1,71 @@
+-- +goose Up
+-- The PostgreSQL form of sqlite/migrations/0006_webhooks.sql: webhooks and their deliveries
+-- (SPEC §9).
+--
+-- webhooks holds each endpoint; its signing secret sits in its own column, never in doc (doc is
+-- what clients are shown). webhook_events lists the event types each webhook subscribes to, so
+-- that fanning an event out is one indexed INSERT … SELECT in the event's transaction.
+--
+-- webhook_deliveries is the delivery queue: one row per event owed to a webhook, written in the
+-- transaction that appended the event, so a committed change has its deliveries and a
+-- rolled-back one none. A pending row is due at next_attempt_time. A claim locks due rows with
+-- SELECT … FOR UPDATE SKIP LOCKED (concurrent claimers skip each other's rows instead of
+-- waiting), moves their next_attempt_time to the end of its lease and writes its token in
+-- lease: a claimed row is not due again until the claimer has had time to finish, and is due
+-- again if the claimer died. Delivered and failed rows stay (state says which) until an
+-- operator removes them (docs/operations.md).
+--
+-- webhook_attempts is the log of every attempt, as GET /webhook/{id}/deliveries shows it.
+--
+-- Every table leads its keys with organization_id. The exception is webhook_deliveries_due:
+-- the dispatcher asks which organizations have due deliveries across all of them, a plain read
+-- without locks (it then claims each organization's deliveries in a transaction of that
+-- organization, single-shard on a distributed engine), and the queue depth metric counts every
+-- organization's pending rows. Both indexes cover pending rows only, so the rows of finished
+-- deliveries do not weigh on them.
+
+CREATE TABLE webhooks (
+    organization_id TEXT COLLATE "C" NOT NULL REFERENCES organizations (id),
+    id              TEXT COLLATE "C" NOT NULL,
+    secret          TEXT COLLATE "C" NOT NULL DEFAULT '',
+    created_time    BIGINT           NOT NULL,
+    doc             JSONB            NOT NULL,
+    PRIMARY KEY (organization_id, id)
+);
+
+CREATE TABLE webhook_events (
+    organization_id TEXT COLLATE "C" NOT NULL,
+    event_type      TEXT COLLATE "C" NOT NULL,
+    webhook_id      TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (organization_id, event_type, webhook_id)
+);
+
+CREATE TABLE webhook_deliveries (
+    organization_id    TEXT COLLATE "C" NOT NULL,
+    webhook_id         TEXT COLLATE "C" NOT NULL,
+    event_sequence     BIGINT           NOT NULL,
+    state              TEXT COLLATE "C" NOT NULL, -- pending | delivered | failed
+    attempts           INTEGER          NOT NULL DEFAULT 0,
+    next_attempt_time  BIGINT           NOT NULL, -- while claimed: the end of the lease
+    first_attempt_time BIGINT           NOT NULL DEFAULT 0, -- 0 = not attempted yet
+    lease              TEXT COLLATE "C" NOT NULL DEFAULT '', -- the token of the last claim
+    created_time       BIGINT           NOT NULL,
+    PRIMARY KEY (organization_id, webhook_id, event_sequence)
+);
+CREATE INDEX webhook_deliveries_org_due ON webhook_deliveries (organization_id, next_attempt_time)
+    WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_time, organization_id)
+    WHERE state = 'pending';
+
+CREATE TABLE webhook_attempts (
+    organization_id TEXT COLLATE "C" NOT NULL,
+    id              TEXT COLLATE "C" NOT NULL,
+    webhook_id      TEXT COLLATE "C" NOT NULL,
+    attempt_time    BIGINT           NOT NULL,
+    doc             JSONB            NOT NULL,
+    PRIMARY KEY (organization_id, id)
+);
+CREATE INDEX webhook_attempts_webhook ON webhook_attempts (organization_id, webhook_id, attempt_time, id);
+
+-- +goose Down
+-- Forward-only: migrations are never rolled back.
