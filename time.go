@@ -16,11 +16,18 @@ const (
 	DateLayout  = "2006-01-02"
 )
 
-var errBadTime = errors.New("must be a date-time like 2006-01-02 15:04:05 or 2006-01-02T15:04:05+07:00")
+var (
+	errBadTime     = errors.New("must be a date-time like 2006-01-02 15:04:05 or 2006-01-02T15:04:05+07:00")
+	errTimeOutside = errors.New("must be a date-time between 0001-01-01 00:00:01 and 9999-12-31 23:59:59 UTC")
+	// firstTime is the earliest instant accepted: the zero time.Time (0001-01-01 00:00:00 UTC)
+	// means "no value" and is written as null.
+	firstTime = time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)
+)
 
 // ParseTime parses the date-time input forms of SPEC §1.4: "2006-01-02 15:04:05",
 // "2006-01-02T15:04:05", and RFC 3339 with any fraction length and a numeric offset or Z.
-// A value without an offset is UTC. The result is in UTC.
+// A value without an offset is UTC. The result is in UTC, within the years 0001-9999 that the
+// output forms can carry (an offset can push a valid-looking input outside them).
 func ParseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if len(s) < 19 || (s[10] != 'T' && s[10] != ' ') {
@@ -55,7 +62,10 @@ func ParseTime(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, errBadTime
 	}
-	return t.UTC(), nil
+	if t = t.UTC(); t.Before(firstTime) || t.Year() > 9999 {
+		return time.Time{}, errTimeOutside
+	}
+	return t, nil
 }
 
 // ParseDate parses "2006-01-02".
