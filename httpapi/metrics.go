@@ -66,3 +66,14 @@ func (m *metrics) observe(route string, status int, elapsed time.Duration) {
 	m.requests.WithLabelValues(route, code).Inc()
 	m.latency.WithLabelValues(route, code).Observe(elapsed.Seconds())
 }
+
+// RegisterMetrics adds collectors of other parts of the process (the webhook dispatcher's
+// queue depth and delivery outcomes) to the server's /metrics.
+func (s *Server) RegisterMetrics(cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := s.metrics.registry.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -39,7 +39,8 @@ func (s *Server) registerRoutes() {
 	s.workflowRoutes()
 	// §7 activities
 	s.activityRoutes()
-	s.eventRoutes() // §8 events
+	s.eventRoutes()   // §8 events
+	s.webhookRoutes() // §9 webhooks
 }
 
 // op describes an operation; path is relative to Prefix. Its documented success status is
