@@ -368,6 +368,10 @@ func TestDelivery(t *testing.T) {
 			a.EventID != ev.ID || a.EventType != "task.created" || a.Attempt != 1 || !a.NextRetryTime.IsZero() {
 			t.Errorf("logged attempt: %+v", a)
 		}
+		// The counter moves just after the attempt is logged.
+		for deadline := time.Now().Add(time.Second); metric(t, d, "fieldwork_webhook_deliveries_total", "success") != 2 && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
 		if got := metric(t, d, "fieldwork_webhook_deliveries_total", "success"); got != 2 {
 			t.Errorf("success counter %v, want 2", got)
 		}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/fieldwork-dev/fieldwork"
+	"github.com/fieldwork-dev/fieldwork/dispatch"
 	"github.com/fieldwork-dev/fieldwork/httpapi"
 	"github.com/fieldwork-dev/fieldwork/postgres"
 	"github.com/fieldwork-dev/fieldwork/sqlite"
@@ -47,6 +48,8 @@ type Main struct {
 	server   *http.Server
 	listener net.Listener
 	stderr   io.Writer
+	// dispatcher delivers webhook events while the server runs.
+	dispatcher *dispatch.Dispatcher
 }
 
 // Run parses the subcommand and runs it until ctx is done.
@@ -143,6 +146,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.listener = ln
 	m.Addr = ln.Addr().String()
+	m.dispatcher = dispatch.New(m.Service, dispatch.Config{Logger: m.Logger})
 	m.server = &http.Server{
 		Handler:           m.handler(perSecond, burst),
 		ReadHeaderTimeout: readHeader,
@@ -155,6 +159,7 @@ func (m *Main) Open(ctx context.Context) error {
 			m.Logger.Error("serve", "error", err)
 		}
 	}()
+	m.dispatcher.Start()
 	m.Logger.Info("listening", "addr", m.Addr)
 	return nil
 }
@@ -163,17 +168,29 @@ func (m *Main) Open(ctx context.Context) error {
 func (m *Main) handler(perSecond float64, burst int) http.Handler {
 	srv := httpapi.NewServer(m.Service, m.Logger, m.Config.PublicURL)
 	srv.SetRateLimit(perSecond, burst)
+	if err := srv.RegisterMetrics(m.dispatcher.Collectors()...); err != nil {
+		m.Logger.Error("webhook metrics", "error", err)
+	}
 	return srv
 }
 
-// Close stops accepting, lets in-flight requests finish (up to 30 s) and closes the store.
+// Close stops accepting, lets in-flight requests and webhook attempts finish (up to 30 s;
+// unfinished attempts are given back for the next start or another instance), then closes the
+// store.
 func (m *Main) Close() error {
 	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stopped := make(chan error, 1)
+	if m.dispatcher != nil {
+		go func() { stopped <- m.dispatcher.Stop(ctx) }()
+	} else {
+		stopped <- nil
+	}
 	if m.server != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
 		errs = append(errs, m.server.Shutdown(ctx))
 	}
+	errs = append(errs, <-stopped)
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 	}
