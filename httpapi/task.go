@@ -265,9 +265,22 @@ func bulkAnswer(status int, items []BulkItem) *Out[BulkBody] {
 
 var errBulkItem = fieldwork.InvalidField("task-032", "tasks", "each item must be an object")
 
+// requireTaskWriter refuses a whole bulk request when the caller's role may not write tasks
+// at all (SPEC §1.7: 403 auth-003, as POST /activities/bulk answers); refusals that depend on
+// the item stay in its row.
+func requireTaskWriter(c *fieldwork.Caller) error {
+	if !c.User.IsPlanner() {
+		return fieldwork.ErrForbidden()
+	}
+	return nil
+}
+
 func (s *Server) createTasks(ctx context.Context, c *fieldwork.Caller, in *rawBody) (*Out[BulkBody], error) {
 	items, err := bulkItems(in.RawBody)
 	if err != nil {
+		return nil, err
+	}
+	if err := requireTaskWriter(c); err != nil {
 		return nil, err
 	}
 	out := make([]BulkItem, len(items))
@@ -307,6 +320,9 @@ func (s *Server) bulkWriter(kind fieldwork.TaskChange) func(context.Context, *fi
 		if err != nil {
 			return nil, err
 		}
+		if err := requireTaskWriter(c); err != nil {
+			return nil, err
+		}
 		out := make([]BulkItem, len(items))
 		for i, body := range items {
 			id, idp := itemID(body)
@@ -332,6 +348,9 @@ func (s *Server) bulkWriter(kind fieldwork.TaskChange) func(context.Context, *fi
 func (s *Server) bulkDelete(ctx context.Context, c *fieldwork.Caller, in *rawBody) (*Out[BulkBody], error) {
 	items, err := bulkItems(in.RawBody)
 	if err != nil {
+		return nil, err
+	}
+	if err := requireTaskWriter(c); err != nil {
 		return nil, err
 	}
 	out := make([]BulkItem, len(items))
