@@ -188,8 +188,8 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	}
 }
 
-// loop polls until ctx is done: as long as there is work and a free worker it polls again
-// after MinPoll; without work it waits longer each time, up to MaxPoll.
+// loop polls until ctx is done: as long as there is work it polls again as soon as a worker is
+// free; without work it waits, twice as long each time, up to MaxPoll.
 func (d *Dispatcher) loop(ctx, attemptCtx context.Context) {
 	defer close(d.loopDone)
 	pause := d.cfg.MinPoll
@@ -201,10 +201,21 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context) {
 			return
 		case <-timer.C:
 		}
+		wait := time.Duration(0)
 		if d.poll(ctx, attemptCtx) {
 			pause = d.cfg.MinPoll
+			// While there is work, poll again as soon as a worker is free, not after a pause:
+			// with a pause one process delivered at most Workers per MinPoll (40 a second by
+			// default), and under a steadier stream of events the queue only grew.
+			select {
+			case <-ctx.Done():
+				return
+			case tok := <-d.free:
+				d.free <- tok
+			}
 		} else {
 			pause = min(pause*2, d.cfg.MaxPoll)
+			wait = pause
 		}
 		if !timer.Stop() {
 			select {
@@ -212,7 +223,7 @@ func (d *Dispatcher) loop(ctx, attemptCtx context.Context) {
 			default:
 			}
 		}
-		timer.Reset(pause)
+		timer.Reset(wait)
 	}
 }
 
