@@ -723,6 +723,16 @@ func TestIsolationOtherOrganization(t *testing.T) {
 			}
 			attempts = append(attempts, attempt{key, rc, rc.build(f, f.other, f.owner, visible)})
 		}
+		// A's ids as filters and cursors of the lists.
+		for _, path := range []string{
+			"/tasks?lazyLoad=1&cursor=" + f.task[visible], "/tasks?parentId=" + f.activity[visible], "/tasks?hubId=" + f.hub1,
+			"/tasks?flowId=" + f.flowID, "/tasks?workflowId=" + f.workflowID, "/tasks?assignee=" + f.field.email,
+			"/activities?workflowId=" + f.workflowID + "&hubId=" + f.hub1, "/users?hubId=" + f.hub1, "/users?roleId=" + f.roleID,
+			"/users?email=" + f.field.email, "/internal/workflows/search?q=" + f.marker + "&createdBy=" + f.owner.email,
+			"/flows?name=" + f.flowName, "/hubs?q=" + f.marker,
+		} {
+			attempts = append(attempts, attempt{"GET " + path, routeCase{}, isoReq{"GET", path, nil, ""}})
+		}
 		before := f.snapshot()
 		markers := []string{f.marker, f.secret}
 		stored := map[string]bool{} // A's ids that B stored in its own objects (none should be)
