@@ -265,14 +265,16 @@ func (w *loadWorker) step(ctx context.Context) {
 		}
 	}
 	switch r := w.rng.IntN(100); {
-	case r < 15 || len(unfinished) == 0 && len(live) < w.maxLive:
+	case r < 12 || len(unfinished) == 0 && len(live) < w.maxLive:
 		w.createActivity(ctx)
-	case r < 55 && len(unfinished) > 0:
+	case r < 50 && len(unfinished) > 0:
 		w.advance(ctx, unfinished[w.rng.IntN(len(unfinished))])
-	case r < 75:
+	case r < 66:
 		if ts := w.liveTasks(); len(ts) > 0 {
 			w.patch(ctx, ts[w.rng.IntN(len(ts))])
 		}
+	case r < 76:
+		w.list(ctx, live)
 	case r < 85:
 		w.createTask(ctx)
 	case r < 92:
@@ -351,6 +353,19 @@ func (w *loadWorker) createTask(ctx context.Context) {
 	a, ok := w.create(ctx, "create task", "/task", map[string]any{"flow": w.s.flowName, "hubId": w.s.hubID, "note": note})
 	if ok {
 		w.tasks = append(w.tasks, &trackedTask{id: a.data("task")["_id"].(string), note: note})
+	}
+}
+
+// list reads one of the lists a dispatcher's screen shows.
+func (w *loadWorker) list(ctx context.Context, live []*trackedActivity) {
+	paths := []string{"/tasks?limit=20&status=ONGOING&sortBy=updatedTime", "/activities?pageSize=15&status=ONGOING,UNASSIGNED",
+		"/tasks?lazyLoad=1&limit=20", "/tasks?limit=20&q=" + w.name + "-"}
+	if len(live) > 0 {
+		paths = append(paths, "/tasks?taskType=activityChild&parentId="+live[w.rng.IntN(len(live))].id)
+	}
+	path := paths[w.rng.IntN(len(paths))]
+	if a, err := w.do(ctx, "list", "GET", path, nil); err == nil {
+		w.expect(a, 200, "GET", path)
 	}
 }
 
