@@ -147,6 +147,20 @@ func (s *Service) createActivityTx(ctx context.Context, tx Tx, c *Caller, b *act
 	}
 	written := ApplyCreationMappings(wf.Steps, values)
 
+	// Steps usually share one hub: look each hub up once, not once per step.
+	hubs := map[ID]*Hub{}
+	findHub := func(hubID *string, prefix string) (*Hub, error) {
+		if hubID != nil {
+			if h, ok := hubs[*hubID]; ok {
+				return h, nil
+			}
+		}
+		h, err := hubFor(ctx, tx, c, hubID, prefix)
+		if err == nil {
+			hubs[h.ID] = h
+		}
+		return h, err
+	}
 	children := make([]*Task, len(wf.Steps))
 	for i, st := range wf.Steps {
 		prefix := Path("tasks", i)
@@ -162,7 +176,7 @@ func (s *Service) createActivityTx(ctx context.Context, tx Tx, c *Caller, b *act
 		if hubID == nil || *hubID == "" {
 			hubID = b.HubID
 		}
-		hub, err := hubFor(ctx, tx, c, hubID, prefix)
+		hub, err := findHub(hubID, prefix)
 		if err != nil {
 			var e *Error
 			if asError(err, &e) && e.Code == EINVALID {
@@ -214,7 +228,7 @@ func (s *Service) createActivityTx(ctx context.Context, tx Tx, c *Caller, b *act
 		Version: 1, OrderIndex: float64(now.UnixMicro() / 10), RefID: b.RefID,
 	}
 	if b.HubID != nil && *b.HubID != "" {
-		hub, err := hubFor(ctx, tx, c, b.HubID, "")
+		hub, err := findHub(b.HubID, "")
 		if err != nil {
 			return nil, relabel(err, "activ-032")
 		}

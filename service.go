@@ -20,6 +20,7 @@ type Service struct {
 	Logger *slog.Logger
 
 	rollups atomic.Int64
+	counts  countCache // the counts of page-number task lists (task_count.go)
 }
 
 // RollupsPerformed counts the master roll-ups this process has written (for metrics).

@@ -108,6 +108,11 @@ type Tx interface {
 	// LatestTaskChange returns the newest updatedTime (Unix seconds) of the organization's
 	// tasks, including deletions, or 0.
 	LatestTaskChange(ctx context.Context) (int64, error)
+	// TaskVersion returns, in one read, LatestTaskChange and how many task writes (CreateTask,
+	// UpdateTask, DeleteTask) the organization has had: a number that changes with every
+	// change of its tasks, where the data version (seconds) may not. The service keys its
+	// cached list counts by it.
+	TaskVersion(ctx context.Context) (dataVersion, changes int64, err error)
 
 	AddHistory(ctx context.Context, h *History) error
 	FindHistories(ctx context.Context, taskID ID, newestFirst bool, offset, limit int) ([]*History, int, error)

@@ -154,13 +154,14 @@ func (s *Service) FindTasks(ctx context.Context, c *Caller, f TaskFilter, keyset
 			if page.Tasks, err = tx.FindTasks(ctx, f); err != nil {
 				return err
 			}
-			counts, err := tx.CountTasks(ctx, f)
-			if err != nil {
-				return err
-			}
-			page.Counts = &counts
 		}
-		page.DataVersion, err = tx.LatestTaskChange(ctx)
+		var changes int64
+		if page.DataVersion, changes, err = tx.TaskVersion(ctx); err != nil || keyset {
+			return err
+		}
+		// Counted once per filter and change of the organization's tasks (task_count.go).
+		counts, err := s.counts.get(ctx, c.OrgID(), f, changes, func() (TaskCounts, error) { return tx.CountTasks(ctx, f) })
+		page.Counts = &counts
 		return err
 	})
 	if page.Tasks == nil {

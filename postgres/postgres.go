@@ -185,7 +185,11 @@ func (s *Store) transact(ctx context.Context, orgID fieldwork.ID, readOnly bool,
 	return retry(ctx, maxAttempts, func() error {
 		// BeginTxFunc commits when fn returns nil and rolls back otherwise, also on a panic.
 		return pgx.BeginTxFunc(ctx, s.pool, opts, func(ptx pgx.Tx) error {
-			return fn(&Tx{tx: ptx, org: orgID, lockRows: !readOnly})
+			tx := &Tx{tx: ptx, org: orgID, lockRows: !readOnly}
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return tx.flushTouches(ctx)
 		})
 	})
 }
@@ -254,6 +258,8 @@ type Tx struct {
 	org fieldwork.ID
 	// lockRows is set in Update transactions: FindTaskByID then locks the row it reads.
 	lockRows bool
+	// The task writes not yet counted in organization_state (see touchTasks).
+	touches, touchedAt int64
 }
 
 // OrganizationID returns the organization the transaction is confined to.

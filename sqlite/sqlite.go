@@ -116,7 +116,11 @@ func (s *Store) run(ctx context.Context, db *sql.DB, orgID fieldwork.ID, readOnl
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err = fn(&Tx{tx: sqlTx, org: orgID}); err != nil {
+	tx := &Tx{tx: sqlTx, org: orgID}
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.flushTouches(ctx); err != nil {
 		return err
 	}
 	if err = sqlTx.Commit(); err != nil {
@@ -129,6 +133,8 @@ func (s *Store) run(ctx context.Context, db *sql.DB, orgID fieldwork.ID, readOnl
 type Tx struct {
 	tx  *sql.Tx
 	org fieldwork.ID
+	// The task writes not yet counted in organization_state (see touchTasks).
+	touches, touchedAt int64
 }
 
 // OrganizationID returns the organization the transaction is confined to.

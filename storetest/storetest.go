@@ -1894,6 +1894,10 @@ func testTaskPaging(t *testing.T, s fieldwork.Store) {
 			{"all", fieldwork.TaskFilter{}, x.all},
 			{"not ongoing", fieldwork.TaskFilter{Status: []string{fieldwork.StatusUnassigned, fieldwork.StatusDone}},
 				[]*fieldwork.Task{x.t1, x.t3, x.t4, x.t6, x.t7, x.t8}},
+			// Listed from the assignee index when sorted by creation time.
+			{"assignee", fieldwork.TaskFilter{Assignee: ptr("Budi@example.com")}, []*fieldwork.Task{x.t4, x.t6}},
+			{"assignee and status", fieldwork.TaskFilter{Assignee: ptr("ana@example.com"), Status: []string{fieldwork.StatusDone}},
+				[]*fieldwork.Task{x.t3}},
 		}
 		for _, ft := range filters {
 			for _, sortBy := range taskSorts {
@@ -1942,8 +1946,22 @@ func testTaskChanges(t *testing.T, s fieldwork.Store) {
 	b := createOrg(t, s, "Beta", 0)
 	hub := newHub(a.ID, "Jakarta", 0)
 	create(t, s, a.ID, hub)
+	// TaskVersion gives LatestTaskChange and a count of task writes that every write raises.
+	var changes int64
 	latest := func(o *org) int64 {
-		return get(t, s, o.ID, func(tx fieldwork.Tx) (int64, error) { return tx.LatestTaskChange(ctx) })
+		v := get(t, s, o.ID, func(tx fieldwork.Tx) (int64, error) { return tx.LatestTaskChange(ctx) })
+		var tv, n int64
+		get(t, s, o.ID, func(tx fieldwork.Tx) (int64, error) { var err error; tv, n, err = tx.TaskVersion(ctx); return tv, err })
+		if tv != v {
+			t.Errorf("TaskVersion's data version = %d, LatestTaskChange = %d", tv, v)
+		}
+		if o == a && n != changes {
+			t.Errorf("TaskVersion's changes = %d after %d task writes", n, changes)
+		} else if o == b && n != 0 {
+			t.Errorf("another organization's TaskVersion changes = %d, want 0", n)
+		}
+		changes++ // each check below follows one more write
+		return v
 	}
 	if v := latest(a); v != 0 {
 		t.Fatalf("LatestTaskChange without tasks = %d, want 0", v)
