@@ -117,11 +117,7 @@ func TestSeedRowsMatchStore(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				var assignees [][]any
-				for _, e := range task.Assignee {
-					assignees = append(assignees, []any{org.ID, strings.ToLower(e), task.ID})
-				}
-				if err := writeRows(ctx, db, [][]any{seedRow(engine, task)}, assignees); err != nil {
+				if err := writeRows(ctx, db, [][]any{seedRow(engine, task)}, assigneeRows(task)); err != nil {
 					t.Fatal(err)
 				}
 				bySeed, err := readTask(ctx, db, org.ID, task.ID)

@@ -152,11 +152,15 @@ func readTask(ctx context.Context, db *database, org, id string) (*taskRow, erro
 	if !found {
 		return nil, fmt.Errorf("task %s not found", id)
 	}
-	err = raw.query(ctx, `SELECT email FROM task_assignees WHERE organization_id = $1 AND task_id = $2 ORDER BY email`,
+	err = raw.query(ctx, `SELECT email, task_created_time FROM task_assignees WHERE organization_id = $1 AND task_id = $2 ORDER BY email`,
 		[]any{org, id}, func(scan func(...any) error) error {
 			var e string
-			if err := scan(&e); err != nil {
+			var created int64
+			if err := scan(&e, &created); err != nil {
 				return err
+			}
+			if created != t.created {
+				return fmt.Errorf("task %s: assignee row of %s has task_created_time %d, the task %d", id, e, created, t.created)
 			}
 			t.assignees = append(t.assignees, e)
 			return nil
@@ -222,8 +226,8 @@ func replay(ctx context.Context, db *database, rows *callRows, ids map[string]st
 				}
 			}
 			for _, email := range t.assignees {
-				if err := tx.exec(ctx, `INSERT INTO task_assignees (organization_id, email, task_id) VALUES ($1, $2, $3)`,
-					org, email, ids[t.id]); err != nil {
+				if err := tx.exec(ctx, `INSERT INTO task_assignees (organization_id, email, task_id, task_created_time) VALUES ($1, $2, $3, $4)`,
+					org, email, ids[t.id], t.created); err != nil {
 					return err
 				}
 			}
@@ -245,8 +249,8 @@ func replay(ctx context.Context, db *database, rows *callRows, ids map[string]st
 				return err
 			}
 		}
-		return tx.exec(ctx, `UPDATE organization_state SET task_data_version = $2 WHERE organization_id = $1 AND task_data_version < $2`,
-			org, now.Unix())
+		return tx.exec(ctx, `UPDATE organization_state SET task_data_version = CASE WHEN task_data_version < $2 THEN $2
+			ELSE task_data_version END, task_changes = task_changes + $3 WHERE organization_id = $1`, org, now.Unix(), int64(len(rows.tasks)))
 	})
 }
 

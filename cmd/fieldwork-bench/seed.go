@@ -210,6 +210,15 @@ func seedRow(engine string, t *fieldwork.Task) []any {
 		micro(t.DoneTime), micro(t.CreatedTime), micro(t.UpdatedTime), t.OrderIndex, d, title}
 }
 
+// assigneeRows returns the task_assignees rows of a task, as the stores derive them.
+func assigneeRows(t *fieldwork.Task) [][]any {
+	var out [][]any
+	for _, e := range t.Assignee {
+		out = append(out, []any{t.OrganizationID, strings.ToLower(e), t.ID, t.CreatedTime.UnixMicro()})
+	}
+	return out
+}
+
 func nullable(p *string) any {
 	if p == nil {
 		return nil
@@ -217,9 +226,26 @@ func nullable(p *string) any {
 	return *p
 }
 
-// seedSample remembers some seeded ids, for the read loads to pick from.
+// seedSample remembers some seeded tasks, for the read loads to pick from: a list query in
+// cursor mode continues after a task of that very list, as a client paging through it does.
 type seedSample struct {
-	tasks, masters []string
+	tasks []sampled
+}
+
+// sampled is what the read loads need to know of a seeded task.
+type sampled struct {
+	id, status, assignee string
+	start                time.Time
+	children             []string // of a master
+}
+
+// pick returns a random sampled task for which ok holds.
+func (s *seedSample) pick(rng *rand.Rand, ok func(sampled) bool) sampled {
+	for {
+		if t := s.tasks[rng.IntN(len(s.tasks))]; ok(t) {
+			return t
+		}
+	}
 }
 
 // seed writes the rows [from, to) of organization org (in groups of four) and raises the
@@ -242,15 +268,14 @@ func seed(ctx context.Context, db *database, tm *seedTemplates, org string, from
 				for g := g0; g < min(g0+batch, to/4); g++ {
 					for _, t := range tm.group(org, g) {
 						r.tasks = append(r.tasks, seedRow(db.engine, t))
-						for _, e := range t.Assignee {
-							r.assignees = append(r.assignees, []any{org, strings.ToLower(e), t.ID})
-						}
+						r.assignees = append(r.assignees, assigneeRows(t)...)
 						if sample != nil && rng.IntN(keepEvery) == 0 {
-							mu.Lock()
-							sample.tasks = append(sample.tasks, t.ID)
-							if t.TaskType == fieldwork.TaskTypeActivityMaster {
-								sample.masters = append(sample.masters, t.ID)
+							s := sampled{id: t.ID, status: t.Status, start: t.StartTime.Time, children: t.SubID}
+							if len(t.Assignee) > 0 {
+								s.assignee = t.Assignee[0]
 							}
+							mu.Lock()
+							sample.tasks = append(sample.tasks, s)
 							mu.Unlock()
 						}
 					}
@@ -279,8 +304,9 @@ func seed(ctx context.Context, db *database, tm *seedTemplates, org string, from
 	if err != nil {
 		return err
 	}
-	return db.raw.exec(ctx, `UPDATE organization_state SET task_data_version = $2 WHERE organization_id = $1 AND task_data_version < $2`,
-		org, time.Now().Unix())
+	// The organization's counters, as the store's writes would have left them.
+	return db.raw.exec(ctx, `UPDATE organization_state SET task_data_version = CASE WHEN task_data_version < $2 THEN $2 ELSE task_data_version END,
+		task_changes = task_changes + $3 WHERE organization_id = $1`, org, time.Now().Unix(), int64(to/4*4-from/4*4))
 }
 
 // withoutIndexes runs fn with the secondary indexes of tasks and task_assignees dropped, and
@@ -331,7 +357,8 @@ func writeRows(ctx context.Context, db *database, tasks, assignees [][]any) erro
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tasks"}, cols, pgx.CopyFromRows(tasks)); err != nil {
 				return err
 			}
-			_, err := tx.CopyFrom(ctx, pgx.Identifier{"task_assignees"}, []string{"organization_id", "email", "task_id"}, pgx.CopyFromRows(assignees))
+			_, err := tx.CopyFrom(ctx, pgx.Identifier{"task_assignees"}, []string{"organization_id", "email", "task_id", "task_created_time"},
+				pgx.CopyFromRows(assignees))
 			return err
 		})
 	case *sqliteRaw:
@@ -344,7 +371,8 @@ func writeRows(ctx context.Context, db *database, tasks, assignees [][]any) erro
 			$12, $13, $14, $15, $16, $17, $18, $19, $20)`, tasks); err != nil {
 			return err
 		}
-		if err := insertAll(ctx, tx, `INSERT INTO task_assignees (organization_id, email, task_id) VALUES ($1, $2, $3)`, assignees); err != nil {
+		if err := insertAll(ctx, tx, `INSERT INTO task_assignees (organization_id, email, task_id, task_created_time) VALUES ($1, $2, $3, $4)`,
+			assignees); err != nil {
 			return err
 		}
 		return tx.Commit()
