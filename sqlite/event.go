@@ -14,7 +14,7 @@ import (
 // transaction at a time, so numbers follow commit order.
 func (tx *Tx) AppendEvent(ctx context.Context, e *fieldwork.Event) error {
 	var seq int64
-	err := tx.tx.QueryRowContext(ctx, `UPDATE organization_state SET event_sequence = event_sequence + 1
+	err := tx.queryRowContext(ctx, `UPDATE organization_state SET event_sequence = event_sequence + 1
 		WHERE organization_id = $1 RETURNING event_sequence`, tx.org).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("AppendEvent: organization %s has no state row", tx.org)
@@ -22,7 +22,7 @@ func (tx *Tx) AppendEvent(ctx context.Context, e *fieldwork.Event) error {
 		return err
 	}
 	e.OrganizationID, e.Sequence = tx.org, seq
-	_, err = tx.tx.ExecContext(ctx, `INSERT INTO events (organization_id, sequence, id, doc) VALUES ($1, $2, $3, $4)`,
+	_, err = tx.execContext(ctx, `INSERT INTO events (organization_id, sequence, id, doc) VALUES ($1, $2, $3, $4)`,
 		tx.org, seq, e.ID, mustJSON(e))
 	return err
 }

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -30,6 +31,8 @@ var migrations embed.FS
 type Store struct {
 	write *sql.DB
 	read  *sql.DB
+	// Prepared statements of each pool (see stmtCache).
+	writeStmts, readStmts *stmtCache
 }
 
 var _ fieldwork.Store = (*Store)(nil)
@@ -62,7 +65,7 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
-	return &Store{write: w, read: r}, nil
+	return &Store{write: w, read: r, writeStmts: &stmtCache{db: w}, readStmts: &stmtCache{db: r}}, nil
 }
 
 // Migrate applies the embedded migrations that have not run yet.
@@ -83,6 +86,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	s.writeStmts.close()
+	s.readStmts.close()
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 
@@ -94,15 +99,16 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Update runs fn in one IMMEDIATE transaction on the write connection.
 func (s *Store) Update(ctx context.Context, orgID fieldwork.ID, fn func(fieldwork.Tx) error) error {
-	return s.run(ctx, s.write, orgID, false, fn)
+	return s.run(ctx, s.write, s.writeStmts, orgID, false, fn)
 }
 
 // View runs fn in one read transaction on the read pool.
 func (s *Store) View(ctx context.Context, orgID fieldwork.ID, fn func(fieldwork.Tx) error) error {
-	return s.run(ctx, s.read, orgID, true, fn)
+	return s.run(ctx, s.read, s.readStmts, orgID, true, fn)
 }
 
-func (s *Store) run(ctx context.Context, db *sql.DB, orgID fieldwork.ID, readOnly bool, fn func(fieldwork.Tx) error) (err error) {
+func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, orgID fieldwork.ID, readOnly bool, fn func(fieldwork.Tx) error) (err error) {
+	stmts.prepareNoted(ctx)
 	sqlTx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -116,7 +122,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, orgID fieldwork.ID, readOnl
 			_ = sqlTx.Rollback()
 		}
 	}()
-	tx := &Tx{tx: sqlTx, org: orgID}
+	tx := &Tx{tx: sqlTx, org: orgID, stmts: stmts}
 	if err = fn(tx); err != nil {
 		return err
 	}
@@ -131,8 +137,9 @@ func (s *Store) run(ctx context.Context, db *sql.DB, orgID fieldwork.ID, readOnl
 
 // Tx is one transaction confined to one organization.
 type Tx struct {
-	tx  *sql.Tx
-	org fieldwork.ID
+	tx    *sql.Tx
+	org   fieldwork.ID
+	stmts *stmtCache
 	// The task writes not yet counted in organization_state (see touchTasks).
 	touches, touchedAt int64
 }
@@ -143,7 +150,7 @@ func (tx *Tx) OrganizationID() fieldwork.ID { return tx.org }
 // getDoc runs a query returning one doc column and decodes it into dst; no row → notFound.
 func (tx *Tx) getDoc(ctx context.Context, notFound error, dst any, query string, args ...any) error {
 	var doc string
-	err := tx.tx.QueryRowContext(ctx, query, args...).Scan(&doc)
+	err := tx.queryRowContext(ctx, query, args...).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound
 	} else if err != nil {
@@ -176,13 +183,13 @@ func docs[T any](ctx context.Context, tx *Tx, query string, args ...any) ([]*T, 
 
 func (tx *Tx) count(ctx context.Context, query string, args ...any) (int, error) {
 	var n int
-	err := tx.tx.QueryRowContext(ctx, query, args...).Scan(&n)
+	err := tx.queryRowContext(ctx, query, args...).Scan(&n)
 	return n, err
 }
 
 // exec runs a write and, when wantRows, returns notFound if it touched no row.
 func (tx *Tx) exec(ctx context.Context, notFound error, query string, args ...any) error {
-	res, err := tx.tx.ExecContext(ctx, query, args...)
+	res, err := tx.execContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -194,6 +201,89 @@ func (tx *Tx) exec(ctx context.Context, notFound error, query string, args ...an
 		}
 	}
 	return nil
+}
+
+// stmtCache keeps the prepared statements of one pool by query text: SQLite parses and plans a
+// statement each time it is prepared, which took 15-20 % of a task write transaction's time
+// (issue 6, cmd/fieldwork-bench profiles). A statement is prepared outside any transaction,
+// since preparing on the write pool inside one would wait for its only connection: a
+// transaction notes the queries it ran unprepared, and the next transaction of the pool
+// prepares them before it begins (database/sql then prepares each on every connection that
+// runs it, once). Only queries with a fixed text go through it (getDoc, count, exec and the
+// task, history and event writes); at most maxStmts of them.
+type stmtCache struct {
+	db    *sql.DB
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+	noted map[string]bool
+}
+
+const maxStmts = 256
+
+// lookup returns the prepared statement of query, or nil after noting it for preparation.
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.stmts[query]; ok {
+		return st
+	}
+	if len(c.stmts)+len(c.noted) < maxStmts {
+		if c.noted == nil {
+			c.noted = map[string]bool{}
+		}
+		c.noted[query] = true
+	}
+	return nil
+}
+
+// prepareNoted prepares the noted queries; one that fails (a table not migrated yet) stays
+// unprepared until it is noted again.
+func (c *stmtCache) prepareNoted(ctx context.Context) {
+	c.mu.Lock()
+	noted := c.noted
+	c.noted = nil
+	c.mu.Unlock()
+	for query := range noted {
+		st, err := c.db.PrepareContext(ctx, query)
+		if err != nil {
+			continue
+		}
+		c.mu.Lock()
+		if _, ok := c.stmts[query]; ok {
+			st.Close()
+		} else {
+			if c.stmts == nil {
+				c.stmts = map[string]*sql.Stmt{}
+			}
+			c.stmts[query] = st
+		}
+		c.mu.Unlock()
+	}
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.stmts {
+		st.Close()
+	}
+	c.stmts = nil
+}
+
+// execContext runs a statement of fixed text, prepared once (stmtCache).
+func (tx *Tx) execContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.stmts.lookup(query); st != nil {
+		return tx.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.tx.ExecContext(ctx, query, args...)
+}
+
+// queryRowContext runs a query of fixed text, prepared once (stmtCache).
+func (tx *Tx) queryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := tx.stmts.lookup(query); st != nil {
+		return tx.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.tx.QueryRowContext(ctx, query, args...)
 }
 
 func mustJSON(v any) string {

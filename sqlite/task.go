@@ -245,7 +245,7 @@ func storedTask(t *fieldwork.Task) string {
 
 // CreateTask inserts a task with its assignee index rows.
 func (tx *Tx) CreateTask(ctx context.Context, t *fieldwork.Task) error {
-	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO tasks (organization_id, id, flow, flow_id, hub_id, status, task_type,
+	if _, err := tx.execContext(ctx, `INSERT INTO tasks (organization_id, id, flow, flow_id, hub_id, status, task_type,
 		parent_id, workflow_id, routing_result_id, done_by, search_text, start_time, end_time, done_time, created_time,
 		updated_time, order_index, doc, title_sort) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		tx.taskArgs(t)...); err != nil {
@@ -265,7 +265,7 @@ func (tx *Tx) UpdateTask(ctx context.Context, t *fieldwork.Task) error {
 		WHERE organization_id = $1 AND id = $2`, tx.taskArgs(t)...); err != nil {
 		return err
 	}
-	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM task_assignees WHERE organization_id = $1 AND task_id = $2`, tx.org, t.ID); err != nil {
+	if _, err := tx.execContext(ctx, `DELETE FROM task_assignees WHERE organization_id = $1 AND task_id = $2`, tx.org, t.ID); err != nil {
 		return err
 	}
 	if err := tx.insertAssignees(ctx, t); err != nil {
@@ -276,7 +276,7 @@ func (tx *Tx) UpdateTask(ctx context.Context, t *fieldwork.Task) error {
 
 func (tx *Tx) insertAssignees(ctx context.Context, t *fieldwork.Task) error {
 	for _, email := range t.Assignee {
-		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO task_assignees (organization_id, email, task_id, task_created_time)
+		if _, err := tx.execContext(ctx, `INSERT INTO task_assignees (organization_id, email, task_id, task_created_time)
 			VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, tx.org, strings.ToLower(email), t.ID, micro(t.CreatedTime)); err != nil {
 			return err
 		}
@@ -289,7 +289,7 @@ func (tx *Tx) DeleteTask(ctx context.Context, id fieldwork.ID, at time.Time) err
 	if err := tx.exec(ctx, errTaskNotFound, `DELETE FROM tasks WHERE organization_id = $1 AND id = $2`, tx.org, id); err != nil {
 		return err
 	}
-	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM task_assignees WHERE organization_id = $1 AND task_id = $2`, tx.org, id); err != nil {
+	if _, err := tx.execContext(ctx, `DELETE FROM task_assignees WHERE organization_id = $1 AND task_id = $2`, tx.org, id); err != nil {
 		return err
 	}
 	return tx.touchTasks(ctx, at)
@@ -310,7 +310,7 @@ func (tx *Tx) flushTouches(ctx context.Context) error {
 	if tx.touches == 0 {
 		return nil
 	}
-	_, err := tx.tx.ExecContext(ctx, `UPDATE organization_state SET task_data_version = MAX(task_data_version, $2),
+	_, err := tx.execContext(ctx, `UPDATE organization_state SET task_data_version = MAX(task_data_version, $2),
 		task_changes = task_changes + $3 WHERE organization_id = $1`, tx.org, tx.touchedAt, tx.touches)
 	tx.touches, tx.touchedAt = 0, 0
 	return err
@@ -322,7 +322,7 @@ func (tx *Tx) LatestTaskChange(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	var v int64
-	err := tx.tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(task_data_version), 0) FROM organization_state WHERE organization_id = $1`, tx.org).Scan(&v)
+	err := tx.queryRowContext(ctx, `SELECT COALESCE(MAX(task_data_version), 0) FROM organization_state WHERE organization_id = $1`, tx.org).Scan(&v)
 	return v, err
 }
 
@@ -331,14 +331,14 @@ func (tx *Tx) TaskVersion(ctx context.Context) (dataVersion, changes int64, err 
 	if err := tx.flushTouches(ctx); err != nil {
 		return 0, 0, err
 	}
-	err = tx.tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(task_data_version), 0), COALESCE(MAX(task_changes), 0)
+	err = tx.queryRowContext(ctx, `SELECT COALESCE(MAX(task_data_version), 0), COALESCE(MAX(task_changes), 0)
 		FROM organization_state WHERE organization_id = $1`, tx.org).Scan(&dataVersion, &changes)
 	return dataVersion, changes, err
 }
 
 // AddHistory appends a history entry.
 func (tx *Tx) AddHistory(ctx context.Context, h *fieldwork.History) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO task_histories (organization_id, task_id, id, created_at, doc) VALUES ($1, $2, $3, $4, $5)`,
+	_, err := tx.execContext(ctx, `INSERT INTO task_histories (organization_id, task_id, id, created_at, doc) VALUES ($1, $2, $3, $4, $5)`,
 		tx.org, h.TaskID, h.ID, h.CreatedAt.UnixMicro(), mustJSON(h))
 	return err
 }
