@@ -222,18 +222,19 @@ func (b *bench) writes(ctx context.Context) error {
 		return fmt.Errorf("fixture: %w", err)
 	}
 	b.rep.settings(ctx, b.engine, db)
-	body2, body10 := fx.activityBody(2), fx.activityBody(10)
+	body2, body10, taskBody := fx.activityBody(2), fx.activityBody(10), fx.taskBody()
 
 	// The rows of each kind of call, captured from real API calls.
 	var sample activity
 	caps, err := capture(ctx, db,
 		func() error { _, _, err := createActivity(ctx, c, body2); return err },
 		func() error { _, _, err := createActivity(ctx, c, body10); return err },
-		func() (err error) { sample.master, sample.children, err = createActivity(ctx, c, body2); return err })
+		func() (err error) { sample.master, sample.children, err = createActivity(ctx, c, body2); return err },
+		func() error { _, err := c.do(ctx, "POST", "/task", taskBody, 201, false); return err })
 	if err != nil {
 		return err
 	}
-	create2, create10 := caps[0], caps[1]
+	create2, create10, createTask := caps[0], caps[1], caps[3]
 	var steps []func() error
 	for s, id := range sample.children {
 		steps = append(steps,
@@ -269,6 +270,12 @@ func (b *bench) writes(ctx context.Context) error {
 			return err
 		}
 	}
+	b.measure(ctx, "writes", scenario{name: "create task (POST /task)",
+		api: func(ctx context.Context, _ int) error {
+			_, err := c.do(ctx, "POST", "/task", taskBody, 201, false)
+			return err
+		},
+		ceiling: func(ctx context.Context, _ int) error { return replay(ctx, db, createTask, map[string]string{}) }})
 	b.measure(ctx, "writes", scenario{name: "create activity, 2 steps", api: apiCreate(body2, true), ceiling: ceilCreate(create2, true)})
 	b.measure(ctx, "writes", scenario{name: "create activity, 10 steps", api: apiCreate(body10, false), ceiling: ceilCreate(create10, false)})
 

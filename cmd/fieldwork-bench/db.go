@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -146,8 +147,25 @@ func withSearchPath(dsn, schema string) string {
 }
 
 // SQLite: the store's pragmas, one write connection (SQLite serializes writers anyway; a
-// second connection would only wait on the lock).
-type sqliteRaw struct{ db *sql.DB }
+// second connection would only wait on the lock), and each statement prepared once, as the
+// store does (sqlite.stmtCache): a statement a transaction ran unprepared is prepared before
+// the next one begins.
+type sqliteRaw struct {
+	db    *sql.DB
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+	noted map[string]bool
+}
+
+func (r *sqliteRaw) stmt(query string) *sql.Stmt {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if st, ok := r.stmts[query]; ok {
+		return st
+	}
+	r.noted[query] = true
+	return nil
+}
 
 func openSQLiteRaw(path string) (*sqliteRaw, error) {
 	q := url.Values{}
@@ -160,15 +178,26 @@ func openSQLiteRaw(path string) (*sqliteRaw, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1)
-	return &sqliteRaw{db: db}, nil
+	return &sqliteRaw{db: db, stmts: map[string]*sql.Stmt{}, noted: map[string]bool{}}, nil
 }
 
 func (r *sqliteRaw) tx(ctx context.Context, fn func(rawTx) error) error {
+	r.mu.Lock()
+	noted := r.noted
+	r.noted = map[string]bool{}
+	r.mu.Unlock()
+	for q := range noted {
+		if st, err := r.db.PrepareContext(ctx, q); err == nil {
+			r.mu.Lock()
+			r.stmts[q] = st
+			r.mu.Unlock()
+		}
+	}
 	tx, err := r.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(sqliteTx{tx}); err != nil {
+	if err := fn(sqliteTx{tx, r}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -184,16 +213,32 @@ func (r *sqliteRaw) queryRow(ctx context.Context, dst []any, query string, args 
 	return r.db.QueryRowContext(ctx, query, args...).Scan(dst...)
 }
 
-func (r *sqliteRaw) close() { r.db.Close() }
+func (r *sqliteRaw) close() {
+	for _, st := range r.stmts {
+		st.Close()
+	}
+	r.db.Close()
+}
 
-type sqliteTx struct{ tx *sql.Tx }
+type sqliteTx struct {
+	tx  *sql.Tx
+	raw *sqliteRaw
+}
 
 func (t sqliteTx) exec(ctx context.Context, query string, args ...any) error {
-	_, err := t.tx.ExecContext(ctx, query, args...)
+	var err error
+	if st := t.raw.stmt(query); st != nil {
+		_, err = t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	} else {
+		_, err = t.tx.ExecContext(ctx, query, args...)
+	}
 	return err
 }
 
 func (t sqliteTx) queryRow(ctx context.Context, dst []any, query string, args ...any) error {
+	if st := t.raw.stmt(query); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...).Scan(dst...)
+	}
 	return t.tx.QueryRowContext(ctx, query, args...).Scan(dst...)
 }
 

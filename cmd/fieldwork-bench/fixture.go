@@ -131,6 +131,14 @@ func (fx *fixture) activityBody(steps int) []byte {
 	return b
 }
 
+// taskBody is the POST /task body of a plain drop task (unassigned).
+func (fx *fixture) taskBody() []byte {
+	v := dropValues(1, 1)
+	v["flow"], v["hubId"] = "Drop 1", fx.hubID
+	b, _ := json.Marshal(v)
+	return b
+}
+
 // doneBody is the POST /task/{id}/done body of a step: its page-1 values.
 func doneBody(step int) []byte {
 	if step == 0 {

@@ -145,8 +145,68 @@ func (r *report) markdown() string {
 			b.WriteString("\n")
 		}
 		r.compareLists(&b, engine, phases)
+		r.targets(&b, engine, phases)
 	}
 	return b.String()
+}
+
+// targets checks the figures of an engine against issue 6's targets.
+func (r *report) targets(b *strings.Builder, engine string, phases []string) {
+	type check struct {
+		what, got, want string
+		ok              bool
+	}
+	var checks []check
+	var lists []string
+	for _, p := range phases {
+		if p != "writes" {
+			lists = append(lists, p)
+		}
+	}
+	var peak int64
+	for _, res := range r.results {
+		if res.engine != engine {
+			continue
+		}
+		peak = max(peak, res.rss)
+		p99 := median(res.p99)
+		if len(res.ceil) > 0 {
+			ratio := ratioOf(res.sat, res.ceil)
+			checks = append(checks, check{res.name + ": API / ceiling", fmt.Sprintf("%.2f", ratio), "≥ 0.70", ratio >= 0.7})
+		}
+		limit := time.Duration(0)
+		switch {
+		case res.name == "create task (POST /task)" || strings.HasPrefix(res.name, "GET /task/{id}"):
+			limit = 15 * time.Millisecond
+		case res.name == "create activity, 10 steps":
+			limit = 40 * time.Millisecond
+		case len(lists) == 2 && res.phase == lists[1] && strings.HasSuffix(res.name, ", cursor"):
+			limit = 20 * time.Millisecond
+		}
+		if limit > 0 {
+			checks = append(checks, check{fmt.Sprintf("%s (%s): p99 at 50 %%", res.name, res.phase), ms(p99) + " ms",
+				"≤ " + ms(limit) + " ms", p99 <= limit})
+		}
+		if len(lists) == 2 && res.phase == lists[1] && strings.HasPrefix(res.name, "GET /tasks") {
+			for _, s := range r.results {
+				if s.engine == engine && s.phase == lists[0] && s.name == res.name && median(res.sat) > 0 {
+					cost := median(s.sat) / median(res.sat)
+					checks = append(checks, check{fmt.Sprintf("%s: cost at %s ÷ at %s", res.name, lists[1], lists[0]),
+						fmt.Sprintf("%.2f", cost), "≤ 2", cost <= 2})
+				}
+			}
+		}
+	}
+	checks = append(checks, check{"server RSS, peak of every scenario", mb(peak) + " MB", "≤ 200 MB", peak <= 200<<20})
+	fmt.Fprintf(b, "#### %s: targets of issue 6\n\n| check | measured | target | met |\n|---|---:|---:|:---:|\n", engine)
+	for _, c := range checks {
+		mark := "✗"
+		if c.ok {
+			mark = "✓"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", c.what, c.got, c.want, mark)
+	}
+	b.WriteString("\n")
 }
 
 // ratioOf is the median over runs of api/ceiling, run by run (each pair measured together).

@@ -46,10 +46,7 @@ func loadTemplates(ctx context.Context, c *client, db *database, fx *fixture, or
 	if err != nil {
 		return nil, err
 	}
-	body, _ := json.Marshal(map[string]any{"flow": "Drop 1", "hubId": fx.hubID, "recipientName": "Recipient 0",
-		"recipientPhone": "+62 813 9876 5432", "dropAddress": "Jl. Kemang Raya No. 8, Bangka, Mampang Prapatan, Jakarta Selatan 12730",
-		"parcelCount": 1, "codAmount": 250000, "size": "M", "dropNotes": "Leave with the receptionist if the recipient is out"})
-	raw, err := c.do(ctx, "POST", "/task", body, 201, true)
+	raw, err := c.do(ctx, "POST", "/task", fx.taskBody(), 201, true)
 	if err != nil {
 		return nil, err
 	}
