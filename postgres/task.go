@@ -199,11 +199,9 @@ func (tx *Tx) FindTasks(ctx context.Context, f fieldwork.TaskFilter) ([]*fieldwo
 // organization's creation-time index for the assignee's tasks instead reads a hundred index
 // entries per task found when the assignee has 1 % of them.)
 func (tx *Tx) findAssigneeTasks(ctx context.Context, f fieldwork.TaskFilter, dir string) ([]*fieldwork.Task, error) {
-	email, cursor := strings.ToLower(*f.Assignee), f.Cursor
-	f.Assignee, f.Cursor = nil, nil
-	cond, args := tx.taskWhere(f)
-	w := &where{conds: []string{cond, "task_id = id"}, args: args}
-	w.add("email = ?", email)
+	cursor := f.Cursor
+	f.Cursor = nil
+	w := tx.assigneeWhere(f)
 	if cursor != nil {
 		op := ">"
 		if f.SortDesc {
@@ -212,21 +210,42 @@ func (tx *Tx) findAssigneeTasks(ctx context.Context, f fieldwork.TaskFilter, dir
 		v := micro(cursor.CreatedTime)
 		w.add("(task_created_time, task_id) "+op+" (?, ?)", v, cursor.ID)
 	}
-	cond, args = w.sql()
-	// USING merges organization_id; every other column name of the two tables differs.
-	return docs[fieldwork.Task](ctx, tx, `SELECT doc FROM tasks JOIN task_assignees USING (organization_id) WHERE `+cond+
+	cond, args := w.sql()
+	return docs[fieldwork.Task](ctx, tx, `SELECT doc FROM `+assigneeJoin+` WHERE `+cond+
 		` ORDER BY task_created_time`+dir+`, task_id`+dir+limitOffset(f.Limit, f.Offset), args...)
+}
+
+// assigneeJoin is the FROM of a list of an assignee's tasks: USING merges organization_id, and
+// every other column name of the two tables differs.
+const assigneeJoin = `tasks JOIN task_assignees USING (organization_id)`
+
+// assigneeWhere is the WHERE of f (which has an assignee) over assigneeJoin: the assignee's
+// rows of task_assignees, each joined to its task, and f's other conditions on the task.
+func (tx *Tx) assigneeWhere(f fieldwork.TaskFilter) *where {
+	email := strings.ToLower(*f.Assignee)
+	f.Assignee = nil
+	cond, args := tx.taskWhere(f)
+	w := &where{conds: []string{cond, "task_id = id"}, args: args}
+	w.add("email = ?", email)
+	return w
 }
 
 // CountTasks counts the tasks matching f (cursor ignored), and the DONE and ONGOING ones.
 func (tx *Tx) CountTasks(ctx context.Context, f fieldwork.TaskFilter) (fieldwork.TaskCounts, error) {
 	f.Cursor = nil
+	from := "tasks"
 	cond, args := tx.taskWhere(f)
+	if f.Assignee != nil {
+		// From the assignee's rows: scanning the organization's tasks for them took 400 ms at
+		// 1M tasks on SQLite.
+		from = assigneeJoin
+		cond, args = tx.assigneeWhere(f).sql()
+	}
 	var c fieldwork.TaskCounts
 	err := tx.tx.QueryRow(ctx, `SELECT count(*),
 		count(*) FILTER (WHERE status = 'DONE'),
 		count(*) FILTER (WHERE status = 'ONGOING')
-		FROM tasks WHERE `+cond, args...).Scan(&c.Total, &c.Done, &c.Ongoing)
+		FROM `+from+` WHERE `+cond, args...).Scan(&c.Total, &c.Done, &c.Ongoing)
 	return c, err
 }
 
