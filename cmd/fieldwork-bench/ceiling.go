@@ -33,6 +33,7 @@ type taskRow struct {
 	doc, titleSort                          string
 	inserted                                bool     // the call created the task (else changed it)
 	assignees                               []string // its assignee rows, when the call wrote them
+	assigneeCreated                         []int64  // their task_created_time
 	writesAssignees                         bool
 }
 
@@ -159,10 +160,8 @@ func readTask(ctx context.Context, db *database, org, id string) (*taskRow, erro
 			if err := scan(&e, &created); err != nil {
 				return err
 			}
-			if created != t.created {
-				return fmt.Errorf("task %s: assignee row of %s has task_created_time %d, the task %d", id, e, created, t.created)
-			}
 			t.assignees = append(t.assignees, e)
+			t.assigneeCreated = append(t.assigneeCreated, created)
 			return nil
 		})
 	return t, err

@@ -98,6 +98,8 @@ func startServer(ctx context.Context, bin, dsn, token, logPath string) (*server,
 		"FIELDWORK_DB="+dsn, "FIELDWORK_ADDR="+addr, "FIELDWORK_BOOTSTRAP_TOKEN="+token,
 		"FIELDWORK_RATE_LIMIT=0", "FIELDWORK_LOG_FORMAT=json")
 	cmd.Stdout, cmd.Stderr = logf, logf
+	// The server ends with the tool, even when the tool is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, err
