@@ -105,226 +105,228 @@ type routeCase struct {
 	// gets (path-parameter routes).
 	notFound string
 	ok       int // success status (200 unless set)
-	build    func(f *isoFixture, caller, owner *isoUser, s scope) isoReq
+	// build makes a valid request aimed at a task of the scope; self is the user whose own
+	// objects (tokens) the request names.
+	build func(f *isoFixture, self *isoUser, s scope) isoReq
 }
 
 // isolationCases lists every /api/v3 route but the OpenAPI document's.
 var isolationCases = map[string]routeCase{
 	// §2 users, roles, tokens
-	"GET /user": {perm: permAny, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq { return isoReq{"GET", "/user", nil, ""} }},
-	"PATCH /user": {perm: permAny, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /user": {perm: permAny, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq { return isoReq{"GET", "/user", nil, ""} }},
+	"PATCH /user": {perm: permAny, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"PATCH", "/user", map[string]any{"phoneNumber": "+62 21 555"}, ""}
 	}},
-	"GET /users": {perm: permViewUsers, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /users": {perm: permViewUsers, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/users?limit=1000", nil, f.worker.id}
 	}},
-	"POST /user": {perm: permAdmin, ok: 201, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"POST /user": {perm: permAdmin, ok: 201, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		n := f.fresh("user")
 		return isoReq{"POST", "/user", map[string]any{"name": n, "email": n + "@new.test", "role": "Field User"}, ""}
 	}},
-	"GET /user/email/{email}": {perm: permViewUsers, notFound: "user-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /user/email/{email}": {perm: permViewUsers, notFound: "user-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/user/email/" + f.worker.email, nil, f.worker.id}
 	}},
-	"GET /user/{userId}": {perm: permViewUsers, notFound: "user-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /user/{userId}": {perm: permViewUsers, notFound: "user-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/user/" + f.worker.id, nil, f.worker.id}
 	}},
-	"PUT /user/{userId}": {perm: permAdmin, notFound: "user-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"PUT /user/{userId}": {perm: permAdmin, notFound: "user-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"PUT", "/user/" + f.newUser(), map[string]any{"name": f.fresh("renamed")}, ""}
 	}},
-	"PATCH /user/{userId}": {perm: permAdmin, notFound: "user-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"PATCH /user/{userId}": {perm: permAdmin, notFound: "user-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"PATCH", "/user/" + f.newUser(), map[string]any{"name": f.fresh("renamed")}, ""}
 	}},
-	"DELETE /user/{userId}": {perm: permAdmin, notFound: "user-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"DELETE /user/{userId}": {perm: permAdmin, notFound: "user-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"DELETE", "/user/" + f.newUser(), nil, ""}
 	}},
-	"DELETE /member/{userId}": {perm: permAdmin, notFound: "user-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"DELETE /member/{userId}": {perm: permAdmin, notFound: "user-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"DELETE", "/member/" + f.newUser(), nil, ""}
 	}},
-	"GET /roles": {perm: permAny, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq { return isoReq{"GET", "/roles", nil, ""} }},
-	"GET /role/{roleId}": {perm: permAny, notFound: "role-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /roles": {perm: permAny, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq { return isoReq{"GET", "/roles", nil, ""} }},
+	"GET /role/{roleId}": {perm: permAny, notFound: "role-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/role/" + f.roleID, nil, f.roleID}
 	}},
-	"POST /token": {perm: permAny, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"POST /token": {perm: permAny, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"POST", "/token", map[string]any{"name": f.fresh("token")}, ""}
 	}},
-	"POST /user/{userId}/token": {perm: permAdmin, notFound: "user-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"POST /user/{userId}/token": {perm: permAdmin, notFound: "user-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"POST", "/user/" + f.worker.id + "/token", map[string]any{"name": f.fresh("token")}, ""}
 	}},
-	"GET /tokens": {perm: permAny, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq { return isoReq{"GET", "/tokens", nil, ""} }},
-	"PUT /token/{tokenId}": {perm: permAny, notFound: "auth-033", build: func(f *isoFixture, _, owner *isoUser, _ scope) isoReq {
-		return isoReq{"PUT", "/token/" + f.newToken(owner), map[string]any{"name": f.fresh("renamed")}, ""}
+	"GET /tokens": {perm: permAny, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq { return isoReq{"GET", "/tokens", nil, ""} }},
+	"PUT /token/{tokenId}": {perm: permAny, notFound: "auth-033", build: func(f *isoFixture, self *isoUser, _ scope) isoReq {
+		return isoReq{"PUT", "/token/" + f.newToken(self), map[string]any{"name": f.fresh("renamed")}, ""}
 	}},
-	"DELETE /token/{tokenId}": {perm: permAny, notFound: "auth-033", build: func(f *isoFixture, _, owner *isoUser, _ scope) isoReq {
-		return isoReq{"DELETE", "/token/" + f.newToken(owner), nil, ""}
+	"DELETE /token/{tokenId}": {perm: permAny, notFound: "auth-033", build: func(f *isoFixture, self *isoUser, _ scope) isoReq {
+		return isoReq{"DELETE", "/token/" + f.newToken(self), nil, ""}
 	}},
 	// §3 hubs
-	"GET /hubs": {perm: permAny, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /hubs": {perm: permAny, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/hubs?limit=1000", nil, f.hub2}
 	}},
-	"POST /hub": {perm: permAdmin, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"POST /hub": {perm: permAdmin, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"POST", "/hub", f.hubBody(), ""}
 	}},
-	"GET /hub/{hubId}": {perm: permAny, notFound: "hub-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /hub/{hubId}": {perm: permAny, notFound: "hub-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/hub/" + f.hub2, nil, f.hub2}
 	}},
-	"PUT /hub/{hubId}": {perm: permAdmin, notFound: "hub-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"PUT /hub/{hubId}": {perm: permAdmin, notFound: "hub-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"PUT", "/hub/" + f.newHub(), f.hubBody(), ""}
 	}},
-	"PATCH /hub/{hubId}": {perm: permAdmin, notFound: "hub-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"PATCH /hub/{hubId}": {perm: permAdmin, notFound: "hub-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"PATCH", "/hub/" + f.newHub(), map[string]any{"address": "Elsewhere 2"}, ""}
 	}},
-	"DELETE /hub/{hubId}": {perm: permAdmin, notFound: "hub-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"DELETE /hub/{hubId}": {perm: permAdmin, notFound: "hub-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"DELETE", "/hub/" + f.newHub(), nil, ""}
 	}},
 	// §4 flows
-	"GET /flows": {perm: permAny, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /flows": {perm: permAny, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/flows?limit=1000", nil, f.flowID}
 	}},
-	"POST /flow": {perm: permAdmin, ok: 201, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"POST /flow": {perm: permAdmin, ok: 201, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"POST", "/flow", f.flowBody(f.fresh("Flow"), "Note"), ""}
 	}},
-	"GET /flow/{flowId}": {perm: permAny, notFound: "flow-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /flow/{flowId}": {perm: permAny, notFound: "flow-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/flow/" + f.flowID, nil, f.flowID}
 	}},
-	"PUT /flow/{flowId}": {perm: permAdmin, notFound: "flow-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"PUT /flow/{flowId}": {perm: permAdmin, notFound: "flow-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"PUT", "/flow/" + f.newFlow(), f.flowBody(f.fresh("Flow"), "Note"), ""}
 	}},
-	"PATCH /flow/{flowId}": {perm: permAdmin, notFound: "flow-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"PATCH /flow/{flowId}": {perm: permAdmin, notFound: "flow-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"PATCH", "/flow/" + f.newFlow(), map[string]any{"orderIndex": 3}, ""}
 	}},
-	"DELETE /flow/{flowId}": {perm: permAdmin, notFound: "flow-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"DELETE /flow/{flowId}": {perm: permAdmin, notFound: "flow-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"DELETE", "/flow/" + f.newFlow(), nil, ""}
 	}},
-	"GET /flow/{flowName}/fields": {perm: permAny, notFound: "flow-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /flow/{flowName}/fields": {perm: permAny, notFound: "flow-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/flow/" + f.flowName + "/fields", nil, ""}
 	}},
-	"GET /flow/{flowName}/task": {perm: permAny, notFound: "flow-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /flow/{flowName}/task": {perm: permAny, notFound: "flow-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/flow/" + f.flowName + "/task", nil, ""}
 	}},
 	// §5 tasks
 	"POST /task": {perm: permPlanner, tasky: true, hiddenStatus: 400, hiddenCode: "task-032", ok: 201,
-		build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq { return isoReq{"POST", "/task", f.taskBody(s), ""} }},
+		build: func(f *isoFixture, _ *isoUser, s scope) isoReq { return isoReq{"POST", "/task", f.taskBody(s), ""} }},
 	"POST /tasks/bulk": {perm: permPlanner, tasky: true, bulk: true, hiddenCode: "task-032", ok: 201,
-		build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+		build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 			return isoReq{"POST", "/tasks/bulk", map[string]any{"tasks": []any{f.taskBody(s)}}, ""}
 		}},
-	"GET /tasks": {perm: permAny, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /tasks": {perm: permAny, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/tasks?limit=1000", nil, f.task[visible]}
 	}},
-	"GET /task/{taskId}": {perm: permAny, tasky: true, notFound: "task-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"GET /task/{taskId}": {perm: permAny, tasky: true, notFound: "task-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		return isoReq{"GET", "/task/" + f.task[s], nil, f.task[s]}
 	}},
-	"PUT /task/{taskId}": {perm: permPlanner, tasky: true, notFound: "task-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"PUT /task/{taskId}": {perm: permPlanner, tasky: true, notFound: "task-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		return isoReq{"PUT", "/task/" + f.newTask(s), f.taskBody(s), ""}
 	}},
-	"PATCH /task/{taskId}": {perm: permPlanner, tasky: true, notFound: "task-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"PATCH /task/{taskId}": {perm: permPlanner, tasky: true, notFound: "task-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		return isoReq{"PATCH", "/task/" + f.newTask(s), map[string]any{"note": "patched"}, ""}
 	}},
-	"DELETE /task/{taskId}": {perm: permPlanner, tasky: true, notFound: "task-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"DELETE /task/{taskId}": {perm: permPlanner, tasky: true, notFound: "task-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		return isoReq{"DELETE", "/task/" + f.newTask(s), nil, ""}
 	}},
-	"PUT /task/{taskId}/assign": {perm: permPlanner, tasky: true, notFound: "task-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"PUT /task/{taskId}/assign": {perm: permPlanner, tasky: true, notFound: "task-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		return isoReq{"PUT", "/task/" + f.newTask(s) + "/assign", map[string]any{"assignee": []string{f.field.email}}, ""}
 	}},
-	"POST /task/{taskId}/assign": {perm: permPlanner, tasky: true, notFound: "task-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"POST /task/{taskId}/assign": {perm: permPlanner, tasky: true, notFound: "task-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		return isoReq{"POST", "/task/" + f.newTask(s) + "/assign", map[string]any{"assignee": f.field.email}, ""}
 	}},
-	"PUT /task/{taskId}/move": {perm: permPlanner, tasky: true, notFound: "task-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"PUT /task/{taskId}/move": {perm: permPlanner, tasky: true, notFound: "task-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		return isoReq{"PUT", "/task/" + f.newTask(s) + "/move", map[string]any{"hubId": f.hub1}, ""}
 	}},
-	"POST /task/{taskId}/done": {perm: permDoneOrAssigned, tasky: true, notFound: "task-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"POST /task/{taskId}/done": {perm: permDoneOrAssigned, tasky: true, notFound: "task-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		return isoReq{"POST", "/task/" + f.newTask(s) + "/done", map[string]any{}, ""}
 	}},
-	"GET /task/{taskId}/histories": {perm: permAny, tasky: true, notFound: "task-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"GET /task/{taskId}/histories": {perm: permAny, tasky: true, notFound: "task-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		return isoReq{"GET", "/task/" + f.task[s] + "/histories", nil, ""}
 	}},
-	"PUT /tasks/bulk": {perm: permPlanner, tasky: true, bulk: true, hiddenCode: "task-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"PUT /tasks/bulk": {perm: permPlanner, tasky: true, bulk: true, hiddenCode: "task-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		item := f.taskBody(s)
 		item["_id"] = f.newTask(s)
 		return isoReq{"PUT", "/tasks/bulk", map[string]any{"tasks": []any{item}}, ""}
 	}},
-	"PATCH /tasks/bulk": {perm: permPlanner, tasky: true, bulk: true, hiddenCode: "task-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"PATCH /tasks/bulk": {perm: permPlanner, tasky: true, bulk: true, hiddenCode: "task-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		return isoReq{"PATCH", "/tasks/bulk", map[string]any{"tasks": []any{map[string]any{"_id": f.newTask(s), "note": "patched"}}}, ""}
 	}},
-	"DELETE /tasks/bulk": {perm: permPlanner, tasky: true, bulk: true, hiddenCode: "task-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"DELETE /tasks/bulk": {perm: permPlanner, tasky: true, bulk: true, hiddenCode: "task-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		return isoReq{"DELETE", "/tasks/bulk", map[string]any{"tasks": []any{map[string]any{"_id": f.newTask(s)}}}, ""}
 	}},
-	"PUT /tasks/bulk/assign": {perm: permPlanner, tasky: true, bulk: true, hiddenCode: "task-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"PUT /tasks/bulk/assign": {perm: permPlanner, tasky: true, bulk: true, hiddenCode: "task-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		return isoReq{"PUT", "/tasks/bulk/assign", map[string]any{"tasks": []any{map[string]any{"_id": f.newTask(s), "assignee": []string{f.field.email}}}}, ""}
 	}},
-	"PUT /tasks/bulk/move": {perm: permPlanner, tasky: true, bulk: true, hiddenCode: "task-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"PUT /tasks/bulk/move": {perm: permPlanner, tasky: true, bulk: true, hiddenCode: "task-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		return isoReq{"PUT", "/tasks/bulk/move", map[string]any{"tasks": []any{map[string]any{"_id": f.newTask(s), "hubId": f.hub1}}}, ""}
 	}},
 	// §6 workflows
-	"GET /internal/workflows": {perm: permAny, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /internal/workflows": {perm: permAny, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/internal/workflows?limit=-1", nil, f.workflowID}
 	}},
-	"POST /internal/workflows": {perm: permAdmin, ok: 201, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"POST /internal/workflows": {perm: permAdmin, ok: 201, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"POST", "/internal/workflows", f.workflowBody(), ""}
 	}},
-	"GET /internal/workflows/search": {perm: permAny, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /internal/workflows/search": {perm: permAny, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/internal/workflows/search?limit=100&q=" + f.marker, nil, f.workflowID}
 	}},
-	"GET /workflow/{id}": {perm: permAny, notFound: "workf-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /workflow/{id}": {perm: permAny, notFound: "workf-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/workflow/" + f.workflowID, nil, f.workflowID}
 	}},
-	"PUT /workflow/{id}": {perm: permAdmin, notFound: "workf-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"PUT /workflow/{id}": {perm: permAdmin, notFound: "workf-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"PUT", "/workflow/" + f.newWorkflow(), map[string]any{"name": f.fresh("Job")}, ""}
 	}},
-	"DELETE /workflow/{id}": {perm: permAdmin, notFound: "workf-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"DELETE /workflow/{id}": {perm: permAdmin, notFound: "workf-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"DELETE", "/workflow/" + f.newWorkflow(), nil, ""}
 	}},
-	"GET /workflow/{id}/steps/{stepOrder}/field-mapping-data": {perm: permAny, notFound: "workf-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /workflow/{id}/steps/{stepOrder}/field-mapping-data": {perm: permAny, notFound: "workf-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/workflow/" + f.workflowID + "/steps/1/field-mapping-data", nil, f.flowID}
 	}},
-	"POST /workflow/{id}/steps/{stepOrder}/validate-field-mappings": {perm: permAny, notFound: "workf-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"POST /workflow/{id}/steps/{stepOrder}/validate-field-mappings": {perm: permAny, notFound: "workf-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"POST", "/workflow/" + f.workflowID + "/steps/1/validate-field-mappings", map[string]any{"fieldMappings": []any{}}, ""}
 	}},
 	// §7 activities
 	"POST /activity": {perm: permPlanner, tasky: true, hiddenStatus: 400, hiddenCode: "activ-032", ok: 201,
-		build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+		build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 			return isoReq{"POST", "/activity", f.activityBody(s), ""}
 		}},
 	"POST /internal/activity": {perm: permPlanner, tasky: true, hiddenStatus: 400, hiddenCode: "activ-032", ok: 201,
-		build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+		build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 			return isoReq{"POST", "/internal/activity", f.activityBody(s), ""}
 		}},
 	"POST /activities/bulk": {perm: permPlanner, tasky: true, bulk: true, hiddenCode: "activ-032", ok: 201,
-		build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+		build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 			return isoReq{"POST", "/activities/bulk", map[string]any{"activities": []any{f.activityBody(s)}}, ""}
 		}},
-	"GET /activities": {perm: permAny, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /activities": {perm: permAny, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/activities?pageSize=1000", nil, f.activity[visible]}
 	}},
-	"GET /activities/workflow/{workflowId}": {perm: permAny, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /activities/workflow/{workflowId}": {perm: permAny, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/activities/workflow/" + f.workflowID + "?pageSize=1000", nil, f.activity[visible]}
 	}},
-	"GET /activity/{id}": {perm: permAny, tasky: true, notFound: "activ-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"GET /activity/{id}": {perm: permAny, tasky: true, notFound: "activ-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		return isoReq{"GET", "/activity/" + f.activity[s] + "?expand=children", nil, f.activity[s]}
 	}},
-	"DELETE /activity/{id}": {perm: permPlanner, tasky: true, notFound: "activ-033", build: func(f *isoFixture, _, _ *isoUser, s scope) isoReq {
+	"DELETE /activity/{id}": {perm: permPlanner, tasky: true, notFound: "activ-033", build: func(f *isoFixture, _ *isoUser, s scope) isoReq {
 		return isoReq{"DELETE", "/activity/" + f.newActivity(s), nil, ""}
 	}},
 	// §8 events, §9 webhooks
-	"GET /events": {perm: permUnrestricted, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /events": {perm: permUnrestricted, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/events?limit=1000", nil, f.task[hidden]}
 	}},
-	"POST /webhook": {perm: permUnrestricted, ok: 201, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"POST /webhook": {perm: permUnrestricted, ok: 201, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"POST", "/webhook", f.webhookBody(), ""}
 	}},
-	"GET /webhooks": {perm: permUnrestricted, build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /webhooks": {perm: permUnrestricted, build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/webhooks", nil, f.webhookID}
 	}},
-	"GET /webhook/{id}": {perm: permUnrestricted, notFound: "webhk-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /webhook/{id}": {perm: permUnrestricted, notFound: "webhk-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/webhook/" + f.webhookID, nil, f.webhookID}
 	}},
-	"PUT /webhook/{id}": {perm: permUnrestricted, notFound: "webhk-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"PUT /webhook/{id}": {perm: permUnrestricted, notFound: "webhk-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"PUT", "/webhook/" + f.newWebhook(), f.webhookBody(), ""}
 	}},
-	"DELETE /webhook/{id}": {perm: permUnrestricted, notFound: "webhk-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"DELETE /webhook/{id}": {perm: permUnrestricted, notFound: "webhk-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"DELETE", "/webhook/" + f.newWebhook(), nil, ""}
 	}},
-	"GET /webhook/{id}/deliveries": {perm: permUnrestricted, notFound: "webhk-033", build: func(f *isoFixture, _, _ *isoUser, _ scope) isoReq {
+	"GET /webhook/{id}/deliveries": {perm: permUnrestricted, notFound: "webhk-033", build: func(f *isoFixture, _ *isoUser, _ scope) isoReq {
 		return isoReq{"GET", "/webhook/" + f.webhookID + "/deliveries", nil, ""}
 	}},
 }
@@ -721,7 +723,7 @@ func TestIsolationOtherOrganization(t *testing.T) {
 				t.Errorf("no isolation case for %s", key)
 				continue
 			}
-			attempts = append(attempts, attempt{key, rc, rc.build(f, f.other, f.owner, visible)})
+			attempts = append(attempts, attempt{key, rc, rc.build(f, f.owner, visible)})
 		}
 		// A's ids as filters and cursors of the lists.
 		for _, path := range []string{
@@ -885,7 +887,7 @@ func TestIsolationRoles(t *testing.T) {
 			}
 			for _, u := range users {
 				for _, s := range scopes {
-					req := rc.build(f, u, u, s)
+					req := rc.build(f, u, s)
 					r := f.e.do(req.method, req.path, u.token, req.body)
 					name := fmt.Sprintf("%s %s as %s (restricted %v), %s task", req.method, req.path, u.role, u.restricted, s)
 					f.checkRole(t, name, rc, u, s, req, r)
