@@ -64,7 +64,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Caller, err
 	if secret == "" {
 		return nil, ErrUnauthorized()
 	}
-	tok, err := s.Store.FindTokenByHash(ctx, HashToken(secret))
+	tok, user, err := s.Store.FindCredential(ctx, HashToken(secret))
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, ErrUnauthorized()
 	} else if err != nil {
@@ -73,17 +73,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Caller, err
 	if tok.Revoked || (!tok.ExpiresAt.IsZero() && !s.now().Before(tok.ExpiresAt.Time)) {
 		return nil, ErrUnauthorized()
 	}
-	var user *User
-	err = s.Store.View(ctx, tok.OrganizationID, func(tx Tx) (err error) {
-		user, err = tx.FindUserByID(ctx, tok.UserID)
-		return err
-	})
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, ErrUnauthorized()
-	} else if err != nil {
-		return nil, err
-	}
-	if user.Status != UserActive {
+	if user == nil || user.Status != UserActive {
 		return nil, ErrUnauthorized()
 	}
 	return &Caller{User: user, Token: tok}, nil

@@ -21,10 +21,11 @@ type Store interface {
 	CreateOrganization(ctx context.Context, org *Organization, roles []*Role, owner *User, token *Token) error
 	// CountOrganizations returns how many organizations exist.
 	CountOrganizations(ctx context.Context) (int, error)
-	// FindTokenByHash returns the token with that secret hash, in any organization, or a
-	// not-found error. It is the only lookup not scoped by organization: a request's
+	// FindCredential returns the token with that secret hash, in any organization, with its
+	// user (nil when the user no longer exists), or a not-found error: one read, which every
+	// request makes. It is the only lookup not scoped by organization: a request's
 	// organization is known only once its token is.
-	FindTokenByHash(ctx context.Context, hash string) (*Token, error)
+	FindCredential(ctx context.Context, hash string) (*Token, *User, error)
 
 	// FindDueDeliveryOrganizations returns the organizations that have webhook deliveries due
 	// at now, the longest overdue first, at most limit. It reads across organizations (the
@@ -133,7 +134,9 @@ type Tx interface {
 	// Sequence: the organization's next number. The number is taken from a per-organization
 	// counter whose row stays locked until the transaction ends, so the events of concurrent
 	// transactions are numbered in commit order, and a rolled-back transaction leaves no gap.
-	AppendEvent(ctx context.Context, e *Event) error
+	// It also fans the event out (SPEC §9): one pending delivery, due at due, for every webhook
+	// subscribed to its type, and returns how many; they commit or roll back with the event.
+	AppendEvent(ctx context.Context, e *Event, due time.Time) (int, error)
 	// FindEvents returns up to limit events (0 = no limit) with a sequence greater than
 	// after, in sequence order.
 	FindEvents(ctx context.Context, after int64, limit int) ([]*Event, error)
@@ -145,10 +148,6 @@ type Tx interface {
 	UpdateWebhook(ctx context.Context, w *Webhook) error
 	// DeleteWebhook removes a webhook with its deliveries and their attempts.
 	DeleteWebhook(ctx context.Context, id ID) error
-	// EnqueueDeliveries creates one pending delivery of an appended event, due at due, for
-	// every webhook subscribed to its type, and returns how many. Called in the transaction
-	// that appends the event, so the deliveries commit or roll back with it.
-	EnqueueDeliveries(ctx context.Context, e *Event, due time.Time) (int, error)
 	// ClaimDeliveries takes up to limit pending deliveries due at now, the longest overdue
 	// first, for the claim named lease: each is due again only at leaseUntil, so no other
 	// claim takes it before then, and one whose claimer dies is taken again after it.

@@ -27,8 +27,8 @@
 // The SQL stays portable to distributed PostgreSQL-compatible engines (Citus): no sequences or
 // serials (ids are made by the application), no advisory locks (migrations are serialized by
 // goose's lock table), no LISTEN/NOTIFY, every statement names organization_id, and no join
-// crosses organizations. The exceptions are documented: FindTokenByHash looks a token up by
-// hash alone (a request's organization is known only once its token is), CountOrganizations
+// crosses organizations. The exceptions are documented: FindCredential looks a token up by
+// hash alone, with its user in the same organization (a request's organization is known only once its token is), CountOrganizations
 // counts every organization (once, at start-up), and the webhook dispatcher reads which
 // organizations have due deliveries and the queue depth across organizations (lock-free reads;
 // each organization's deliveries are then claimed in its own transaction). The NUL character is

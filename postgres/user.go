@@ -51,10 +51,21 @@ func (s *Store) CountOrganizations(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// FindTokenByHash looks a token up by its secret's hash, across organizations: the one query
-// not scoped by organization_id (served by the unique index tokens_hash).
-func (s *Store) FindTokenByHash(ctx context.Context, hash string) (*fieldwork.Token, error) {
-	return scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = $1`, hash))
+// FindCredential looks a token up by its secret's hash, across organizations, with its user:
+// the one query not scoped by organization_id (served by the unique index tokens_hash, then
+// the users' primary key), one round trip per request.
+func (s *Store) FindCredential(ctx context.Context, hash string) (*fieldwork.Token, *fieldwork.User, error) {
+	var doc []byte
+	tok, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+`, (SELECT u.doc FROM users u
+		WHERE u.organization_id = tokens.organization_id AND u.id = tokens.user_id) FROM tokens WHERE hash = $1`, hash), &doc)
+	if err != nil || doc == nil {
+		return tok, nil, err
+	}
+	var u fieldwork.User
+	if err := decode(doc, &u); err != nil {
+		return nil, nil, err
+	}
+	return tok, &u, nil
 }
 
 // FindOrganization returns the transaction's organization.
@@ -185,11 +196,12 @@ func (tx *Tx) CountActiveOwners(ctx context.Context) (int, error) {
 
 const tokenColumns = `organization_id, id, user_id, name, hash, revoked, expires_at, created_time`
 
-func scanToken(row pgx.Row) (*fieldwork.Token, error) {
+// scanToken scans tokenColumns, then the extra columns into extra.
+func scanToken(row pgx.Row, extra ...any) (*fieldwork.Token, error) {
 	var t fieldwork.Token
 	var expires *int64
 	var created int64
-	err := row.Scan(&t.OrganizationID, &t.ID, &t.UserID, &t.Name, &t.Hash, &t.Revoked, &expires, &created)
+	err := row.Scan(append([]any{&t.OrganizationID, &t.ID, &t.UserID, &t.Name, &t.Hash, &t.Revoked, &expires, &created}, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errTokenNotFound
 	} else if err != nil {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strings"
 
@@ -49,10 +50,20 @@ func (s *Store) CountOrganizations(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// FindTokenByHash looks a token up by its secret's hash, across organizations.
-func (s *Store) FindTokenByHash(ctx context.Context, hash string) (*fieldwork.Token, error) {
-	row := s.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = $1`, hash)
-	return scanToken(row)
+// FindCredential looks a token up by its secret's hash, across organizations, with its user,
+// in one query.
+func (s *Store) FindCredential(ctx context.Context, hash string) (*fieldwork.Token, *fieldwork.User, error) {
+	var doc sql.NullString
+	tok, err := scanToken(s.read.QueryRowContext(ctx, `SELECT `+tokenColumns+`, (SELECT u.doc FROM users u
+		WHERE u.organization_id = tokens.organization_id AND u.id = tokens.user_id) FROM tokens WHERE hash = $1`, hash), &doc)
+	if err != nil || !doc.Valid {
+		return tok, nil, err
+	}
+	var u fieldwork.User
+	if err := json.Unmarshal([]byte(doc.String), &u); err != nil {
+		return nil, nil, err
+	}
+	return tok, &u, nil
 }
 
 // FindOrganization returns the transaction's organization.
@@ -193,11 +204,12 @@ const tokenColumns = `organization_id, id, user_id, name, hash, revoked, expires
 
 type scanner interface{ Scan(...any) error }
 
-func scanToken(row scanner) (*fieldwork.Token, error) {
+// scanToken scans tokenColumns, then the extra columns into extra.
+func scanToken(row scanner, extra ...any) (*fieldwork.Token, error) {
 	var t fieldwork.Token
 	var expires sql.NullInt64
 	var created int64
-	err := row.Scan(&t.OrganizationID, &t.ID, &t.UserID, &t.Name, &t.Hash, &t.Revoked, &expires, &created)
+	err := row.Scan(append([]any{&t.OrganizationID, &t.ID, &t.UserID, &t.Name, &t.Hash, &t.Revoked, &expires, &created}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errTokenNotFound
 	} else if err != nil {

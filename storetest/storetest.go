@@ -472,16 +472,17 @@ func testOrganizations(t *testing.T, s fieldwork.Store) {
 		})
 	})
 
-	t.Run("FindTokenByHash", func(t *testing.T) {
+	t.Run("FindCredential", func(t *testing.T) {
 		for _, o := range []*org{a, b} {
-			got, err := s.FindTokenByHash(ctx, o.Token.Hash)
+			got, user, err := s.FindCredential(ctx, o.Token.Hash)
 			if err != nil {
-				t.Fatalf("FindTokenByHash(%s): %v", o.Name, err)
+				t.Fatalf("FindCredential(%s): %v", o.Name, err)
 			}
-			diff(t, "FindTokenByHash "+o.Name, o.Token, got)
+			diff(t, "FindCredential "+o.Name, o.Token, got)
+			diff(t, "FindCredential "+o.Name+" user", o.Owner, user)
 		}
-		_, err := s.FindTokenByHash(ctx, fieldwork.HashToken("unknown"))
-		wantCode(t, "FindTokenByHash(unknown)", err, fieldwork.ENOTFOUND)
+		_, _, err := s.FindCredential(ctx, fieldwork.HashToken("unknown"))
+		wantCode(t, "FindCredential(unknown)", err, fieldwork.ENOTFOUND)
 	})
 
 	t.Run("unknown organization", func(t *testing.T) {
@@ -518,7 +519,7 @@ func testOrganizations(t *testing.T, s fieldwork.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.FindTokenByHash(ctx, a.Token.Hash)
+		got, _, err := s.FindCredential(ctx, a.Token.Hash)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -751,11 +752,13 @@ func testUsers(t *testing.T, s fieldwork.Store) {
 			return nil
 		})
 		for _, tok := range []*fieldwork.Token{tok1, tok2} {
-			got, err := s.FindTokenByHash(ctx, tok.Hash)
+			got, user, err := s.FindCredential(ctx, tok.Hash)
 			if err == nil && !got.Revoked {
-				t.Errorf("FindTokenByHash: token %s of the deleted user is not revoked", tok.Name)
+				t.Errorf("FindCredential: token %s of the deleted user is not revoked", tok.Name)
+			} else if err == nil && user != nil {
+				t.Errorf("FindCredential: token %s answers its deleted user %s", tok.Name, user.ID)
 			} else if err != nil && fieldwork.ErrorCode(err) != fieldwork.ENOTFOUND {
-				t.Errorf("FindTokenByHash: %v", err)
+				t.Errorf("FindCredential: %v", err)
 			}
 		}
 		err := s.Update(ctx, o.ID, func(tx fieldwork.Tx) error { return tx.DeleteUser(ctx, u.ID) })
@@ -806,11 +809,11 @@ func testTokens(t *testing.T, s fieldwork.Store) {
 		for _, tok := range []*fieldwork.Token{expiring, forever} {
 			got := get(t, s, o.ID, func(tx fieldwork.Tx) (*fieldwork.Token, error) { return tx.FindTokenByID(ctx, tok.ID) })
 			diff(t, "FindTokenByID "+tok.Name, tok, got)
-			got, err := s.FindTokenByHash(ctx, tok.Hash)
+			got, _, err := s.FindCredential(ctx, tok.Hash)
 			if err != nil {
 				t.Fatal(err)
 			}
-			diff(t, "FindTokenByHash "+tok.Name, tok, got)
+			diff(t, "FindCredential "+tok.Name, tok, got)
 		}
 		if !forever.ExpiresAt.IsZero() {
 			t.Fatal("fixture: forever expires")
@@ -841,7 +844,7 @@ func testTokens(t *testing.T, s fieldwork.Store) {
 		update(t, s, o.ID, func(tx fieldwork.Tx) error { return tx.UpdateToken(ctx, &revoked) })
 		got = get(t, s, o.ID, func(tx fieldwork.Tx) (*fieldwork.Token, error) { return tx.FindTokenByID(ctx, forever.ID) })
 		diff(t, "revoked", &revoked, got)
-		got, err := s.FindTokenByHash(ctx, forever.Hash)
+		got, _, err := s.FindCredential(ctx, forever.Hash)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -861,11 +864,11 @@ func testTokens(t *testing.T, s fieldwork.Store) {
 				t.Errorf("token %s not revoked", tok.Name)
 			}
 		}
-		got, err := s.FindTokenByHash(ctx, expiring.Hash)
+		got, _, err := s.FindCredential(ctx, expiring.Hash)
 		if err != nil || !got.Revoked {
-			t.Errorf("FindTokenByHash after RevokeUserTokens = %+v, %v; want revoked", got, err)
+			t.Errorf("FindCredential after RevokeUserTokens = %+v, %v; want revoked", got, err)
 		}
-		got, err = s.FindTokenByHash(ctx, o.Token.Hash)
+		got, _, err = s.FindCredential(ctx, o.Token.Hash)
 		if err != nil || got.Revoked {
 			t.Errorf("another user's token = %+v, %v; want not revoked", got, err)
 		}
@@ -2158,9 +2161,9 @@ func testNotFound(t *testing.T, s fieldwork.Store) {
 			wantCode(t, tt.name, err, fieldwork.ENOTFOUND)
 		})
 	}
-	t.Run("FindTokenByHash", func(t *testing.T) {
-		_, err := s.FindTokenByHash(t.Context(), tok.Hash)
-		wantCode(t, "FindTokenByHash", err, fieldwork.ENOTFOUND)
+	t.Run("FindCredential", func(t *testing.T) {
+		_, _, err := s.FindCredential(t.Context(), tok.Hash)
+		wantCode(t, "FindCredential", err, fieldwork.ENOTFOUND)
 	})
 }
 
@@ -2413,7 +2416,7 @@ func testIsolation(t *testing.T, s fieldwork.Store) {
 			diff(t, "B's workflow with A's name", bWorkflow, gotWorkflow)
 			return nil
 		})
-		got, err := s.FindTokenByHash(ctx, tok.Hash)
+		got, _, err := s.FindCredential(ctx, tok.Hash)
 		if err != nil || got.Revoked {
 			t.Errorf("A's token after B's revocations = %+v, %v", got, err)
 		}
@@ -2665,7 +2668,7 @@ func testReadOnlyView(t *testing.T, s fieldwork.Store) {
 		}
 		return err
 	})
-	got, err := s.FindTokenByHash(ctx, o.Token.Hash)
+	got, _, err := s.FindCredential(ctx, o.Token.Hash)
 	if err != nil {
 		t.Fatal(err)
 	}
