@@ -818,9 +818,8 @@ func (s *Service) recordChange(ctx context.Context, tx Tx, actor *User, before, 
 			return err
 		}
 	}
-	e := NewEvent(action, before, after, now)
-	if err := tx.AppendEvent(ctx, e); err != nil {
-		return err
-	}
-	return s.enqueueDeliveries(ctx, tx, e)
+	// The event, and its webhook deliveries, in the change's transaction: a committed change
+	// has them, a rolled-back one none.
+	_, err := tx.AppendEvent(ctx, NewEvent(action, before, after, now), now)
+	return err
 }

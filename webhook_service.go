@@ -187,14 +187,6 @@ func (s *Service) FindWebhookDeliveries(ctx context.Context, c *Caller, id ID, o
 	return attempts, total, err
 }
 
-// enqueueDeliveries fans an appended event out to the webhooks subscribed to its type, in the
-// event's transaction: a committed change has its deliveries, a rolled-back one none. One
-// indexed statement per event, whether the organization has webhooks or not.
-func (s *Service) enqueueDeliveries(ctx context.Context, tx Tx, e *Event) error {
-	_, err := tx.EnqueueDeliveries(ctx, e, s.now())
-	return err
-}
-
 // The delivery side (SPEC §9), used by the dispatcher (package dispatch). The dispatcher runs
 // no rule of its own: it asks which organizations have due deliveries, claims some, makes the
 // HTTP requests and hands each result back here.

@@ -105,20 +105,6 @@ func (tx *Tx) DeleteWebhook(ctx context.Context, id fieldwork.ID) error {
 	return nil
 }
 
-// EnqueueDeliveries creates a pending delivery of the event for every webhook subscribed to
-// its type: one INSERT … SELECT on the subscriptions' primary key.
-func (tx *Tx) EnqueueDeliveries(ctx context.Context, e *fieldwork.Event, due time.Time) (int, error) {
-	tag, err := tx.tx.Exec(ctx, `INSERT INTO webhook_deliveries
-		(organization_id, webhook_id, event_sequence, state, next_attempt_time, created_time)
-		SELECT organization_id, webhook_id, $3, 'pending', $4, $4 FROM webhook_events
-		WHERE organization_id = $1 AND event_type = $2`,
-		tx.org, e.Type, e.Sequence, due.UnixMicro())
-	if err != nil {
-		return 0, err
-	}
-	return int(tag.RowsAffected()), nil
-}
-
 // deliveryColumns are the columns scanDelivery reads.
 const deliveryColumns = `webhook_id, event_sequence, state, attempts, next_attempt_time, first_attempt_time, created_time`
 

@@ -23,7 +23,7 @@ func appendEvents(t *testing.T, s fieldwork.Store, orgID fieldwork.ID, events ..
 	t.Helper()
 	update(t, s, orgID, func(tx fieldwork.Tx) error {
 		for _, e := range events {
-			if err := tx.AppendEvent(t.Context(), e); err != nil {
+			if _, err := tx.AppendEvent(t.Context(), e, e.OccurredTime.Time); err != nil {
 				return err
 			}
 		}
@@ -162,7 +162,7 @@ func testEvents(t *testing.T, s fieldwork.Store) {
 		boom := errors.New("boom")
 		err := s.Update(ctx, a.ID, func(tx fieldwork.Tx) error {
 			for i := 0; i < 3; i++ {
-				if err := tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 8)); err != nil {
+				if _, err := tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 8), at(8)); err != nil {
 					return err
 				}
 			}
@@ -179,7 +179,7 @@ func testEvents(t *testing.T, s fieldwork.Store) {
 		diff(t, "sequences after the rollback", span(1, 6), sequences(findEvents(t, s, a.ID, 0, 0)))
 		// A failed write fails the transaction with its events.
 		err = s.Update(ctx, a.ID, func(tx fieldwork.Tx) error {
-			if err := tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 8)); err != nil {
+			if _, err := tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 8), at(8)); err != nil {
 				return err
 			}
 			return tx.CreateHub(ctx, newHub(a.ID, "jakarta", 8))
@@ -187,7 +187,8 @@ func testEvents(t *testing.T, s fieldwork.Store) {
 		wantFailedCode(t, "CreateHub with a taken name", err, "hub-034")
 		diff(t, "sequences after the failed write", span(1, 6), sequences(findEvents(t, s, a.ID, 0, 0)))
 		if err := s.View(ctx, a.ID, func(tx fieldwork.Tx) error {
-			return tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 8))
+			_, err := tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 8), at(8))
+			return err
 		}); err == nil {
 			t.Error("AppendEvent in a View transaction succeeded")
 		}
@@ -258,7 +259,7 @@ func testEventsConcurrent(t *testing.T, s fieldwork.Store) {
 				n := 1 + i%2         // one or two events per transaction
 				err := s.Update(ctx, o.ID, func(tx fieldwork.Tx) error {
 					for k := 0; k < n; k++ {
-						if err := tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 2)); err != nil {
+						if _, err := tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 2), at(2)); err != nil {
 							return err
 						}
 					}
@@ -316,14 +317,15 @@ func (p *pauseStore) Update(ctx context.Context, orgID fieldwork.ID, fn func(fie
 
 type pauseTx struct{ fieldwork.Tx }
 
-func (t *pauseTx) AppendEvent(ctx context.Context, e *fieldwork.Event) error {
-	if err := t.Tx.AppendEvent(ctx, e); err != nil {
-		return err
+func (t *pauseTx) AppendEvent(ctx context.Context, e *fieldwork.Event, due time.Time) (int, error) {
+	n, err := t.Tx.AppendEvent(ctx, e, due)
+	if err != nil {
+		return n, err
 	}
 	if hook, ok := ctx.Value(pauseKey{}).(func()); ok {
 		hook()
 	}
-	return nil
+	return n, nil
 }
 
 // testEventsLockOrder changes one step of an activity while holding the organization's event

@@ -44,10 +44,7 @@ func appendWithDeliveries(t *testing.T, s fieldwork.Store, orgID fieldwork.ID, t
 	}
 	var n int
 	update(t, s, orgID, func(tx fieldwork.Tx) (err error) {
-		if err := tx.AppendEvent(t.Context(), e); err != nil {
-			return err
-		}
-		n, err = tx.EnqueueDeliveries(t.Context(), e, at(minute))
+		n, err = tx.AppendEvent(t.Context(), e, at(minute))
 		return err
 	})
 	return e, n
@@ -177,10 +174,7 @@ func testWebhooks(t *testing.T, s fieldwork.Store) {
 		// A rolled-back change leaves no delivery behind.
 		err := s.Update(ctx, a.ID, func(tx fieldwork.Tx) error {
 			e := fieldwork.NewEvent(fieldwork.ActionCreate, nil, task, at(10))
-			if err := tx.AppendEvent(ctx, e); err != nil {
-				return err
-			}
-			if n, err := tx.EnqueueDeliveries(ctx, e, at(10)); err != nil || n != 3 {
+			if n, err := tx.AppendEvent(ctx, e, at(10)); err != nil || n != 3 {
 				return fmt.Errorf("enqueue in the rolled-back transaction: %d, %v", n, err)
 			}
 			return errRollback
