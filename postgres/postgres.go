@@ -28,8 +28,8 @@
 // serials (ids are made by the application), no advisory locks (migrations are serialized by
 // goose's lock table), no LISTEN/NOTIFY, every statement names organization_id, and no join
 // crosses organizations. The exceptions are documented: FindCredential looks a token up by
-// hash alone, with its user in the same organization (a request's organization is known only once its token is), CountOrganizations
-// counts every organization (once, at start-up), and the webhook dispatcher reads which
+// hash alone, with its user (a request's organization is known only once its token is),
+// CountOrganizations counts every organization (once, at start-up), and the webhook dispatcher reads which
 // organizations have due deliveries and the queue depth across organizations (lock-free reads;
 // each organization's deliveries are then claimed in its own transaction). The NUL character is
 // also refused earlier, when request bodies are decoded, so both engines answer alike. goose's own bookkeeping
