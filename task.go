@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -273,4 +274,17 @@ type TaskCounts struct {
 	Total   int
 	Done    int
 	Ongoing int
+}
+
+// AssigneeKey identifies the assignee index rows the stores keep for a task: its lower-cased
+// assignee emails, each with the task's creation time. A store rewrites them only when the key
+// of the task it writes differs from the one it read.
+func AssigneeKey(t *Task) string {
+	var b strings.Builder
+	b.WriteString(strconv.FormatInt(t.CreatedTime.UnixMicro(), 10))
+	for _, email := range t.Assignee {
+		b.WriteByte(0)
+		b.WriteString(strings.ToLower(email))
+	}
+	return b.String()
 }

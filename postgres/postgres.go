@@ -258,6 +258,9 @@ type Tx struct {
 	org fieldwork.ID
 	// lockRows is set in Update transactions: FindTaskByID then locks the row it reads.
 	lockRows bool
+	// locked holds the task rows this Update transaction read and locked and has not written
+	// since: no one else can change them before it ends (see FindTaskByID).
+	locked map[fieldwork.ID]lockedTask
 	// The task writes not yet counted in organization_state (see touchTasks).
 	touches, touchedAt int64
 }

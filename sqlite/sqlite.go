@@ -140,6 +140,9 @@ type Tx struct {
 	tx    *sql.Tx
 	org   fieldwork.ID
 	stmts *stmtCache
+	// read holds the task rows this transaction read and has not written since (see
+	// FindTaskByID).
+	read map[fieldwork.ID]readTask
 	// The task writes not yet counted in organization_state (see touchTasks).
 	touches, touchedAt int64
 }

@@ -2,6 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -75,12 +78,37 @@ func taskSearchText(t *fieldwork.Task) string {
 
 // FindTaskByID returns one task. SQLite serializes write transactions, so the row needs no
 // explicit lock.
+//
+// A row is read once per transaction: while the transaction has not written it (and no one
+// else can: a transaction sees one snapshot, and writers run one at a time), later calls decode
+// the document read the first time.
 func (tx *Tx) FindTaskByID(ctx context.Context, id fieldwork.ID) (*fieldwork.Task, error) {
 	var t fieldwork.Task
-	if err := tx.getDoc(ctx, errTaskNotFound, &t, `SELECT doc FROM tasks WHERE organization_id = $1 AND id = $2`, tx.org, id); err != nil {
+	if row, ok := tx.read[id]; ok {
+		return &t, json.Unmarshal([]byte(row.doc), &t)
+	}
+	var doc string
+	err := tx.queryRowContext(ctx, `SELECT doc FROM tasks WHERE organization_id = $1 AND id = $2`, tx.org, id).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errTaskNotFound
+	} else if err != nil {
 		return nil, err
 	}
+	if err := json.Unmarshal([]byte(doc), &t); err != nil {
+		return nil, err
+	}
+	if tx.read == nil {
+		tx.read = map[fieldwork.ID]readTask{}
+	}
+	tx.read[id] = readTask{doc: doc, assignees: fieldwork.AssigneeKey(&t)}
 	return &t, nil
+}
+
+// readTask is a task row a transaction read: its document, and the key of its task_assignees
+// rows.
+type readTask struct {
+	doc       string
+	assignees string
 }
 
 func (tx *Tx) taskWhere(f fieldwork.TaskFilter) (string, []any) {
@@ -285,13 +313,20 @@ func (tx *Tx) CreateTask(ctx context.Context, t *fieldwork.Task) error {
 	return tx.touchTasks(ctx, t.UpdatedTime.Time)
 }
 
-// UpdateTask replaces a task and its assignee index rows.
+// UpdateTask replaces a task and its assignee index rows. The assignee rows are left as they
+// are when the task was read in this transaction with the same ones (a done, a PATCH, most
+// roll-ups).
 func (tx *Tx) UpdateTask(ctx context.Context, t *fieldwork.Task) error {
+	prev, read := tx.read[t.ID]
+	delete(tx.read, t.ID)
 	if err := tx.exec(ctx, errTaskNotFound, `UPDATE tasks SET flow = $3, flow_id = $4, hub_id = $5, status = $6, task_type = $7,
 		parent_id = $8, workflow_id = $9, routing_result_id = $10, done_by = $11, search_text = $12, start_time = $13,
 		end_time = $14, done_time = $15, created_time = $16, updated_time = $17, order_index = $18, doc = $19, title_sort = $20
 		WHERE organization_id = $1 AND id = $2`, tx.taskArgs(t)...); err != nil {
 		return err
+	}
+	if read && prev.assignees == fieldwork.AssigneeKey(t) {
+		return tx.touchTasks(ctx, t.UpdatedTime.Time)
 	}
 	if _, err := tx.execContext(ctx, `DELETE FROM task_assignees WHERE organization_id = $1 AND task_id = $2`, tx.org, t.ID); err != nil {
 		return err
@@ -314,6 +349,7 @@ func (tx *Tx) insertAssignees(ctx context.Context, t *fieldwork.Task) error {
 
 // DeleteTask removes a task and its assignee rows; its histories stay as the audit trail.
 func (tx *Tx) DeleteTask(ctx context.Context, id fieldwork.ID, at time.Time) error {
+	delete(tx.read, id)
 	if err := tx.exec(ctx, errTaskNotFound, `DELETE FROM tasks WHERE organization_id = $1 AND id = $2`, tx.org, id); err != nil {
 		return err
 	}

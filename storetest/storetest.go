@@ -1562,6 +1562,60 @@ func testTaskUpdateDelete(t *testing.T, s fieldwork.Store) {
 		diff(t, "lowest orderIndex", []fieldwork.ID{task.ID}, taskIDs(ts))
 	})
 
+	// The stores remember the rows a transaction read (one read per row per transaction, and
+	// the assignee rows rewritten only when they change): reads after a write in the same
+	// transaction see the write, and the assignee lists follow every write.
+	t.Run("read, write, read in one transaction", func(t *testing.T) {
+		assigneeHas := func(tx fieldwork.Tx, email string) bool {
+			ts, err := tx.FindTasks(ctx, fieldwork.TaskFilter{Assignee: ptr(email)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return slices.Contains(taskIDs(ts), other.ID)
+		}
+		update(t, s, o.ID, func(tx fieldwork.Tx) error {
+			for i, step := range []struct {
+				assignee []string
+				note     string
+			}{
+				{[]string{"dewi@example.com"}, "assigned"},
+				{[]string{"dewi@example.com"}, "same assignee"},
+				{[]string{"Eko@example.com"}, "reassigned"},
+				{[]string{"eko@example.com"}, "case only"},
+				{nil, "unassigned"},
+			} {
+				cur, err := tx.FindTaskByID(ctx, other.ID)
+				if err != nil {
+					return err
+				}
+				if i > 0 && string(cur.Values["note"]) == "" {
+					t.Errorf("step %d: the task read after the write has lost its note", i)
+				}
+				cur.Assignee, cur.Version = step.assignee, cur.Version+1
+				cur.Values = map[string]json.RawMessage{"note": json.RawMessage(`"` + step.note + `"`)}
+				if err := tx.UpdateTask(ctx, cur); err != nil {
+					return err
+				}
+				again, err := tx.FindTaskByID(ctx, other.ID)
+				if err != nil {
+					return err
+				}
+				diff(t, "read after "+step.note, cur, again)
+				for _, email := range []string{"dewi@example.com", "eko@example.com"} {
+					want := slices.ContainsFunc(step.assignee, func(a string) bool { return strings.EqualFold(a, email) })
+					if got := assigneeHas(tx, email); got != want {
+						t.Errorf("after %q: assignee %s lists the task = %v, want %v", step.note, email, got, want)
+					}
+				}
+			}
+			return nil
+		})
+		got := get(t, s, o.ID, func(tx fieldwork.Tx) (*fieldwork.Task, error) { return tx.FindTaskByID(ctx, other.ID) })
+		if string(got.Values["note"]) != `"unassigned"` || len(got.Assignee) != 0 {
+			t.Errorf("committed task: note %s, assignee %v", got.Values["note"], got.Assignee)
+		}
+	})
+
 	t.Run("DeleteTask", func(t *testing.T) {
 		update(t, s, o.ID, func(tx fieldwork.Tx) error { return tx.DeleteTask(ctx, task.ID, at(100)) })
 		view(t, s, o.ID, func(tx fieldwork.Tx) error {
