@@ -131,12 +131,14 @@ type Tx interface {
 	DeleteIdempotencyKey(ctx context.Context, keyHash string, createdBefore time.Time) error
 
 	// AppendEvent stores an event in the outbox (SPEC §8), setting its OrganizationID and its
-	// Sequence: the organization's next number. The number is taken from a per-organization
-	// counter whose row stays locked until the transaction ends, so the events of concurrent
-	// transactions are numbered in commit order, and a rolled-back transaction leaves no gap.
-	// It also fans the event out (SPEC §9): one pending delivery, due at due, for every webhook
-	// subscribed to its type, and returns how many; they commit or roll back with the event.
-	AppendEvent(ctx context.Context, e *Event, due time.Time) (int, error)
+	// Sequence: the organization's next number, and fans it out (SPEC §9): one pending
+	// delivery, due at due, for every webhook subscribed to its type. The number is taken from
+	// a per-organization counter whose row stays locked until the transaction ends, so the
+	// events of concurrent transactions are numbered in commit order, and a rolled-back
+	// transaction leaves no gap and no delivery. A store may defer all of it to the commit (so
+	// that the counter row is locked for the shortest time): Sequence is set when Update
+	// returns, and the transaction's reads of events see its appended ones.
+	AppendEvent(ctx context.Context, e *Event, due time.Time) error
 	// FindEvents returns up to limit events (0 = no limit) with a sequence greater than
 	// after, in sequence order.
 	FindEvents(ctx context.Context, after int64, limit int) ([]*Event, error)

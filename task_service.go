@@ -809,17 +809,7 @@ func (s *Service) recordChange(ctx context.Context, tx Tx, actor *User, before, 
 	if err := tx.AddHistory(ctx, h); err != nil {
 		return err
 	}
-	// Lock order: the task rows first, then the organization's event counter, which
-	// AppendEvent holds until commit. A step's change is followed by its master's roll-up,
-	// which locks the master; a sibling's done locks the master before its own event. Lock the
-	// master now, or the two transactions could each wait for what the other holds.
-	if after != nil && after.TaskType == TaskTypeActivityChild && after.ParentID != nil && action != ActionCreate {
-		if _, err := tx.FindTaskByID(ctx, *after.ParentID); err != nil {
-			return err
-		}
-	}
 	// The event, and its webhook deliveries, in the change's transaction: a committed change
 	// has them, a rolled-back one none.
-	_, err := tx.AppendEvent(ctx, NewEvent(action, before, after, now), now)
-	return err
+	return tx.AppendEvent(ctx, NewEvent(action, before, after, now), now)
 }

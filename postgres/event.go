@@ -12,51 +12,84 @@ import (
 	"github.com/fieldwork-dev/fieldwork"
 )
 
-// AppendEvent numbers the event with the organization's next sequence, stores it and fans it
-// out to the subscribed webhooks, in one statement (one round trip, on every task change):
-// the UPDATE of the organization's counter, the INSERT of the event, the INSERT … SELECT of its
-// deliveries on the subscriptions' primary key. The UPDATE locks the organization's counter
-// row until the transaction ends, so a concurrent writer of the same organization waits, then
-// reads the number this one committed: numbers follow commit order, and a rolled-back
-// transaction gives its number back.
-func (tx *Tx) AppendEvent(ctx context.Context, e *fieldwork.Event, due time.Time) (int, error) {
-	// The document is written with the number the UPDATE gives: encoded here around it. The
-	// first "sequence" key of the encoding is the event's own (Data, the one member holding a
-	// client's text, comes after it).
-	e.OrganizationID, e.Sequence = tx.org, 0
-	doc := mustJSON(e)
-	i := bytes.Index(doc, []byte(`"sequence":0`))
-	if i < 0 {
-		return 0, fmt.Errorf("AppendEvent: no sequence in the encoded event %s", e.ID)
+// AppendEvent queues the event: it is numbered, stored and fanned out by flush, with the
+// transaction's task counters, in one statement just before the transaction commits (see
+// flush). Taking the organization's counter row at the end, instead of at the first change,
+// keeps concurrent writers of one organization from queueing on it for the whole of each
+// other's transactions: they wait only for each other's last statement and commit.
+func (tx *Tx) AppendEvent(_ context.Context, e *fieldwork.Event, due time.Time) error {
+	e.OrganizationID = tx.org
+	tx.events = append(tx.events, pendingEvent{e, due})
+	return nil
+}
+
+// pendingEvent is an event AppendEvent queued, and when its deliveries are due.
+type pendingEvent struct {
+	e   *fieldwork.Event
+	due time.Time
+}
+
+// flush writes what the transaction queued for the organization's counter row, in one
+// statement: the task writes noted by touchTasks (the task data version raised, task_changes
+// counted), and the events appended, numbered after the organization's last one (its
+// event_sequence), each stored with its number and fanned out to the webhooks subscribed to
+// its type (an INSERT … SELECT on the subscriptions' primary key). The UPDATE locks the row
+// until the transaction ends, so a concurrent writer of the same organization waits, then
+// numbers its events after this one's: numbers follow commit order, and a rolled-back
+// transaction gives its numbers back.
+func (tx *Tx) flush(ctx context.Context) error {
+	if tx.touches == 0 && len(tx.events) == 0 {
+		return nil
 	}
-	head, tail := doc[:i+len(`"sequence":`)], doc[i+len(`"sequence":0`):]
-	var seq int64
-	var deliveries int
+	n := len(tx.events)
+	ids, types, heads, tails, dues := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
+	for i, p := range tx.events {
+		// Each document is written with the number the UPDATE gives: encoded here around it.
+		// The first "sequence" key of the encoding is the event's own (Data, the one member
+		// holding a client's text, comes after it).
+		p.e.Sequence = 0
+		doc := mustJSON(p.e)
+		k := bytes.Index(doc, []byte(`"sequence":0`))
+		if k < 0 {
+			return fmt.Errorf("AppendEvent: no sequence in the encoded event %s", p.e.ID)
+		}
+		ids[i], types[i], dues[i] = string(p.e.ID), p.e.Type, p.due.UnixMicro()
+		heads[i], tails[i] = string(doc[:k+len(`"sequence":`)]), string(doc[k+len(`"sequence":0`):])
+	}
+	var base int64
 	err := tx.tx.QueryRow(ctx, `WITH s AS (
-			UPDATE organization_state SET event_sequence = event_sequence + 1
-			WHERE organization_id = $1 RETURNING event_sequence),
+			UPDATE organization_state SET event_sequence = event_sequence + $2,
+				task_data_version = GREATEST(task_data_version, $3), task_changes = task_changes + $4
+			WHERE organization_id = $1 RETURNING event_sequence - $2 AS base),
+		x AS (
+			SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+				WITH ORDINALITY AS x (id, type, head, tail, due, n)),
 		e AS (
 			INSERT INTO events (organization_id, sequence, id, doc)
-			SELECT $1, event_sequence, $2, ($3::text || event_sequence || $4::text)::json FROM s
-			RETURNING sequence),
+			SELECT $1, s.base + x.n, x.id, (x.head || (s.base + x.n) || x.tail)::json FROM s, x),
 		d AS (
 			INSERT INTO webhook_deliveries (organization_id, webhook_id, event_sequence, state, next_attempt_time, created_time)
-			SELECT w.organization_id, w.webhook_id, e.sequence, 'pending', $6, $6 FROM webhook_events w, e
-			WHERE w.organization_id = $1 AND w.event_type = $5
-			RETURNING 1)
-		SELECT sequence, (SELECT count(*) FROM d) FROM e`,
-		tx.org, e.ID, string(head), string(tail), e.Type, due.UnixMicro()).Scan(&seq, &deliveries)
+			SELECT w.organization_id, w.webhook_id, s.base + x.n, 'pending', x.due, x.due
+			FROM s, x JOIN webhook_events w ON w.organization_id = $1 AND w.event_type = x.type)
+		SELECT base FROM s`,
+		tx.org, int64(n), tx.touchedAt, tx.touches, ids, types, heads, tails, dues).Scan(&base)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("AppendEvent: organization %s has no state row", tx.org)
+		return fmt.Errorf("flush: organization %s has no state row", tx.org)
 	} else if err != nil {
-		return 0, storable(err, "task-032")
+		return storable(err, "task-032")
 	}
-	e.Sequence = seq
-	return deliveries, nil
+	for i, p := range tx.events {
+		p.e.Sequence = base + int64(i) + 1
+	}
+	tx.events, tx.touches, tx.touchedAt = nil, 0, 0
+	return nil
 }
 
 // FindEvents returns the events after a sequence, in sequence order.
 func (tx *Tx) FindEvents(ctx context.Context, after int64, limit int) ([]*fieldwork.Event, error) {
+	if err := tx.flush(ctx); err != nil {
+		return nil, err
+	}
 	return docs[fieldwork.Event](ctx, tx, `SELECT doc FROM events WHERE organization_id = $1 AND sequence > $2
 		ORDER BY sequence`+limitOffset(limit, 0), tx.org, after)
 }

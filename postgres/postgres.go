@@ -189,7 +189,7 @@ func (s *Store) transact(ctx context.Context, orgID fieldwork.ID, readOnly bool,
 			if err := fn(tx); err != nil {
 				return err
 			}
-			return tx.flushTouches(ctx)
+			return tx.flush(ctx)
 		})
 	})
 }
@@ -261,8 +261,10 @@ type Tx struct {
 	// locked holds the task rows this Update transaction read and locked and has not written
 	// since: no one else can change them before it ends (see FindTaskByID).
 	locked map[fieldwork.ID]lockedTask
-	// The task writes not yet counted in organization_state (see touchTasks).
+	// What the transaction writes to organization_state at its end (see flush): the task
+	// writes not yet counted (touchTasks), the events appended (AppendEvent).
 	touches, touchedAt int64
+	events             []pendingEvent
 }
 
 // OrganizationID returns the organization the transaction is confined to.

@@ -369,30 +369,17 @@ func (tx *Tx) DeleteTask(ctx context.Context, id fieldwork.ID, at time.Time) err
 
 // touchTasks notes a task write made at at: the organization's task data version is raised to
 // at (Unix seconds), never lowered, and its count of task writes (task_changes) by one. The
-// notes of a transaction are written once, by flushTouches, before it commits or reads them.
+// notes of a transaction are written once, by flush, before it commits or reads them (an
+// activity's creation writes eleven tasks: one UPDATE).
 func (tx *Tx) touchTasks(_ context.Context, at time.Time) error {
 	tx.touches++
 	tx.touchedAt = max(tx.touchedAt, at.Unix())
 	return nil
 }
 
-// flushTouches writes the transaction's noted task writes: one UPDATE for all of them (an
-// activity's creation writes eleven tasks). The organization's row stays locked until commit,
-// so the task writes of one organization queue on it, as they do anyway on the same row
-// through their outbox events (AppendEvent), which take its lock earlier in the transaction.
-func (tx *Tx) flushTouches(ctx context.Context) error {
-	if tx.touches == 0 {
-		return nil
-	}
-	_, err := tx.tx.Exec(ctx, `UPDATE organization_state SET task_data_version = GREATEST(task_data_version, $2),
-		task_changes = task_changes + $3 WHERE organization_id = $1`, tx.org, tx.touchedAt, tx.touches)
-	tx.touches, tx.touchedAt = 0, 0
-	return err
-}
-
 // LatestTaskChange returns the Unix seconds of the organization's latest task change.
 func (tx *Tx) LatestTaskChange(ctx context.Context) (int64, error) {
-	if err := tx.flushTouches(ctx); err != nil {
+	if err := tx.flush(ctx); err != nil {
 		return 0, err
 	}
 	var v int64
@@ -402,7 +389,7 @@ func (tx *Tx) LatestTaskChange(ctx context.Context) (int64, error) {
 
 // TaskVersion returns LatestTaskChange and the organization's count of task writes in one read.
 func (tx *Tx) TaskVersion(ctx context.Context) (dataVersion, changes int64, err error) {
-	if err := tx.flushTouches(ctx); err != nil {
+	if err := tx.flush(ctx); err != nil {
 		return 0, 0, err
 	}
 	err = tx.tx.QueryRow(ctx, `SELECT COALESCE(MAX(task_data_version), 0), COALESCE(MAX(task_changes), 0)

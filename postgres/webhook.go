@@ -183,6 +183,9 @@ func (tx *Tx) ReleaseDelivery(ctx context.Context, d *fieldwork.Delivery, lease 
 
 // FindEvent returns the event with that sequence.
 func (tx *Tx) FindEvent(ctx context.Context, sequence int64) (*fieldwork.Event, error) {
+	if err := tx.flush(ctx); err != nil {
+		return nil, err
+	}
 	var e fieldwork.Event
 	if err := tx.getDoc(ctx, errEventNotFound, &e, `SELECT doc FROM events WHERE organization_id = $1 AND sequence = $2`, tx.org, sequence); err != nil {
 		return nil, err

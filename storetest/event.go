@@ -23,7 +23,7 @@ func appendEvents(t *testing.T, s fieldwork.Store, orgID fieldwork.ID, events ..
 	t.Helper()
 	update(t, s, orgID, func(tx fieldwork.Tx) error {
 		for _, e := range events {
-			if _, err := tx.AppendEvent(t.Context(), e, e.OccurredTime.Time); err != nil {
+			if err := tx.AppendEvent(t.Context(), e, e.OccurredTime.Time); err != nil {
 				return err
 			}
 		}
@@ -67,6 +67,10 @@ func testEvents(t *testing.T, s fieldwork.Store) {
 	task := newTask(a.ID, hubA, 1)
 	task.Title = ptr("Deliver")
 	task.Values["size"] = []byte(`["M"]`)
+	// Keys a store might take for the event's own (PostgreSQL writes the number into the
+	// stored document).
+	task.Values["sequence"] = []byte(`0`)
+	task.Values["parcel"] = []byte(`{"sequence":0,"text":"\"sequence\":0"}`)
 	master := newTask(a.ID, hubA, 1)
 	master.TaskType = fieldwork.TaskTypeActivityMaster
 	master.SubStatus = ptr("Loaded")
@@ -162,7 +166,7 @@ func testEvents(t *testing.T, s fieldwork.Store) {
 		boom := errors.New("boom")
 		err := s.Update(ctx, a.ID, func(tx fieldwork.Tx) error {
 			for i := 0; i < 3; i++ {
-				if _, err := tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 8), at(8)); err != nil {
+				if err := tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 8), at(8)); err != nil {
 					return err
 				}
 			}
@@ -179,7 +183,7 @@ func testEvents(t *testing.T, s fieldwork.Store) {
 		diff(t, "sequences after the rollback", span(1, 6), sequences(findEvents(t, s, a.ID, 0, 0)))
 		// A failed write fails the transaction with its events.
 		err = s.Update(ctx, a.ID, func(tx fieldwork.Tx) error {
-			if _, err := tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 8), at(8)); err != nil {
+			if err := tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 8), at(8)); err != nil {
 				return err
 			}
 			return tx.CreateHub(ctx, newHub(a.ID, "jakarta", 8))
@@ -187,8 +191,7 @@ func testEvents(t *testing.T, s fieldwork.Store) {
 		wantFailedCode(t, "CreateHub with a taken name", err, "hub-034")
 		diff(t, "sequences after the failed write", span(1, 6), sequences(findEvents(t, s, a.ID, 0, 0)))
 		if err := s.View(ctx, a.ID, func(tx fieldwork.Tx) error {
-			_, err := tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 8), at(8))
-			return err
+			return tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 8), at(8))
 		}); err == nil {
 			t.Error("AppendEvent in a View transaction succeeded")
 		}
@@ -259,7 +262,7 @@ func testEventsConcurrent(t *testing.T, s fieldwork.Store) {
 				n := 1 + i%2         // one or two events per transaction
 				err := s.Update(ctx, o.ID, func(tx fieldwork.Tx) error {
 					for k := 0; k < n; k++ {
-						if _, err := tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 2), at(2)); err != nil {
+						if err := tx.AppendEvent(ctx, newEvent(task, fieldwork.ActionPatch, 2), at(2)); err != nil {
 							return err
 						}
 					}
@@ -317,22 +320,22 @@ func (p *pauseStore) Update(ctx context.Context, orgID fieldwork.ID, fn func(fie
 
 type pauseTx struct{ fieldwork.Tx }
 
-func (t *pauseTx) AppendEvent(ctx context.Context, e *fieldwork.Event, due time.Time) (int, error) {
-	n, err := t.Tx.AppendEvent(ctx, e, due)
-	if err != nil {
-		return n, err
+func (t *pauseTx) AppendEvent(ctx context.Context, e *fieldwork.Event, due time.Time) error {
+	if err := t.Tx.AppendEvent(ctx, e, due); err != nil {
+		return err
 	}
 	if hook, ok := ctx.Value(pauseKey{}).(func()); ok {
 		hook()
 	}
-	return n, nil
+	return nil
 }
 
-// testEventsLockOrder changes one step of an activity while holding the organization's event
-// counter, and meanwhile completes the next step, which locks the master first. Both must
-// commit at the first attempt: a step's change must lock its master before the counter, or
-// the two transactions wait for each other until the engine breaks the deadlock (PostgreSQL,
-// after deadlock_timeout) and one runs again.
+// testEventsLockOrder changes one step of an activity and pauses right after appending its
+// event (a store numbering events at once then holds the organization's event counter), and
+// meanwhile completes the next step, which locks the master. Both must commit at the first
+// attempt: if the counter were taken before the master, the two transactions would wait for
+// each other until the engine broke the deadlock (PostgreSQL, after deadlock_timeout) and one
+// ran again. They may commit in either order; the roll-up's event follows the done's.
 func testEventsLockOrder(t *testing.T, s fieldwork.Store) {
 	ps := &pauseStore{Store: s}
 	w := newActivityWorld(t, ps, 2, false)
@@ -376,5 +379,9 @@ func testEventsLockOrder(t *testing.T, s fieldwork.Store) {
 	for _, e := range got {
 		types = append(types, e.Type)
 	}
-	diff(t, "events of the two changes", []string{fieldwork.EventTaskUpdated, fieldwork.EventTaskDone, fieldwork.EventActivityStatusChanged}, types)
+	want := []string{fieldwork.EventTaskUpdated, fieldwork.EventTaskDone, fieldwork.EventActivityStatusChanged}
+	if len(types) > 0 && types[0] != fieldwork.EventTaskUpdated {
+		want = []string{fieldwork.EventTaskDone, fieldwork.EventActivityStatusChanged, fieldwork.EventTaskUpdated}
+	}
+	diff(t, "events of the two changes", want, types)
 }
