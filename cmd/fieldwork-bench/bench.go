@@ -321,6 +321,12 @@ func (b *bench) writes(ctx context.Context) error {
 		_, err := c.do(ctx, "GET", "/task/"+a.children[k%2], nil, 200, false)
 		return err
 	}})
+	// The floor of any request: HTTP both ways, the token's lookup, one small read, a small
+	// JSON answer. A write costs at least this plus its own rows (docs/benchmarks.md).
+	b.measure(ctx, "writes", scenario{name: floorScenario, api: func(ctx context.Context, _ int) error {
+		_, err := c.do(ctx, "GET", "/user", nil, 200, false)
+		return err
+	}})
 	return nil
 }
 
