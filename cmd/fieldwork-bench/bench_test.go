@@ -56,14 +56,15 @@ func TestSmoke(t *testing.T) {
 			}
 		}
 	}
-	// 5 write and read scenarios, then 11 list scenarios at each of the two sizes.
+	// 6 write and read scenarios (the request floor included), then 11 list scenarios at each
+	// of the two sizes.
 	for _, e := range cfg.engines {
-		if per[e] != 5+2*11 {
-			t.Errorf("%s: %d scenarios measured, want %d", e, per[e], 5+2*11)
+		if per[e] != 6+2*11 {
+			t.Errorf("%s: %d scenarios measured, want %d", e, per[e], 6+2*11)
 		}
 	}
 	md := rep.markdown()
-	for _, want := range []string{"| create activity, 10 steps |", "cost at 2k relative to 400 tasks", "API / ceiling"} {
+	for _, want := range []string{"| create activity, 10 steps |", "cost at 2k relative to 400 tasks", "API / ceiling", "(floor bound "} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
