@@ -23,13 +23,18 @@ import (
 // none can serve a count another instance's write made stale.
 type countCache struct {
 	mu      sync.Mutex
-	entries map[string]countEntry
+	orgs    map[ID]*orgCounts
+	size    int // filters held, over every organization
 	flights map[string]*countFlight
 }
 
-type countEntry struct {
+// orgCounts holds an organization's counts at one version, the newest counted. The version
+// only grows, so counts made at an older one can never serve again: they are dropped as soon
+// as a count is made at a newer one. Under a steady stream of writes the cache therefore holds
+// only the filters asked for since the organization's last write.
+type orgCounts struct {
 	version int64
-	counts  TaskCounts
+	filters map[string]TaskCounts
 }
 
 type countFlight struct {
@@ -38,31 +43,34 @@ type countFlight struct {
 	err    error
 }
 
-// maxCountEntries bounds the cache; past it an arbitrary entry is dropped for each new one.
+// maxCountEntries bounds the filters held; past it another organization's counts (else one of
+// the filters) are dropped for each new one.
 const maxCountEntries = 10_000
 
 // countKey identifies a filter for counting: every field but paging, sorting and the cursor.
-func countKey(orgID ID, f TaskFilter) string {
+func countKey(f TaskFilter) string {
 	f.Offset, f.Limit, f.Cursor, f.SortBy, f.SortDesc, f.CountOnly, f.NoCount = 0, 0, nil, "", false, false, false
 	b, err := json.Marshal(f)
 	if err != nil {
 		return "" // not cached
 	}
-	return orgID + "\x00" + string(b)
+	return string(b)
 }
 
 // get returns the counts of f at version, from the cache or by calling count (in the caller's
 // transaction, whose snapshot the version was read in).
 func (c *countCache) get(ctx context.Context, orgID ID, f TaskFilter, version int64, count func() (TaskCounts, error)) (TaskCounts, error) {
-	key := countKey(orgID, f)
+	key := countKey(f)
 	if key == "" {
 		return count()
 	}
-	flightKey := key + "\x00" + strconv.FormatInt(version, 10)
+	flightKey := orgID + "\x00" + key + "\x00" + strconv.FormatInt(version, 10)
 	c.mu.Lock()
-	if e, ok := c.entries[key]; ok && e.version == version {
-		c.mu.Unlock()
-		return e.counts, nil
+	if o := c.orgs[orgID]; o != nil && o.version == version {
+		if counts, ok := o.filters[key]; ok {
+			c.mu.Unlock()
+			return counts, nil
+		}
 	}
 	if fl, ok := c.flights[flightKey]; ok {
 		c.mu.Unlock()
@@ -78,7 +86,7 @@ func (c *countCache) get(ctx context.Context, orgID ID, f TaskFilter, version in
 	}
 	if c.flights == nil {
 		c.flights = map[string]*countFlight{}
-		c.entries = map[string]countEntry{}
+		c.orgs = map[ID]*orgCounts{}
 	}
 	fl := &countFlight{done: make(chan struct{})}
 	c.flights[flightKey] = fl
@@ -88,17 +96,48 @@ func (c *countCache) get(ctx context.Context, orgID ID, f TaskFilter, version in
 	c.mu.Lock()
 	delete(c.flights, flightKey)
 	if fl.err == nil {
-		if e, ok := c.entries[key]; !ok || e.version <= version {
-			if !ok && len(c.entries) >= maxCountEntries {
-				for k := range c.entries {
-					delete(c.entries, k)
-					break
-				}
-			}
-			c.entries[key] = countEntry{version: version, counts: fl.counts}
-		}
+		c.store(orgID, key, version, fl.counts)
 	}
 	c.mu.Unlock()
 	close(fl.done)
 	return fl.counts, fl.err
+}
+
+// store keeps counts of the organization's filter key made at version; c.mu is held.
+func (c *countCache) store(orgID ID, key string, version int64, counts TaskCounts) {
+	o := c.orgs[orgID]
+	switch {
+	case o != nil && o.version > version:
+		return // counted in an older snapshot than the counts kept
+	case o == nil || o.version < version:
+		if o != nil {
+			c.size -= len(o.filters)
+		}
+		o = &orgCounts{version: version, filters: map[string]TaskCounts{}}
+		c.orgs[orgID] = o
+	}
+	if _, ok := o.filters[key]; !ok {
+		for c.size >= maxCountEntries {
+			c.evict(orgID)
+		}
+		c.size++
+	}
+	o.filters[key] = counts
+}
+
+// evict drops an arbitrary organization's counts other than keep's, or, when keep's are all
+// the cache holds, one of its filters.
+func (c *countCache) evict(keep ID) {
+	for id, o := range c.orgs {
+		if id != keep {
+			c.size -= len(o.filters)
+			delete(c.orgs, id)
+			return
+		}
+	}
+	for key := range c.orgs[keep].filters {
+		delete(c.orgs[keep].filters, key)
+		c.size--
+		return
+	}
 }

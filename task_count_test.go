@@ -3,6 +3,7 @@ package fieldwork
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -43,6 +44,11 @@ func TestCountCache(t *testing.T) {
 		}
 	}
 
+	// The counts of o1 at version 1 went when it was counted at version 2.
+	if c.size != 3 || len(c.orgs["o1"].filters) != 2 {
+		t.Errorf("cache holds %d filters, o1 %d; want 3: o1's two at version 2, o2's one", c.size, len(c.orgs["o1"].filters))
+	}
+
 	boom := errors.New("boom")
 	if _, err := c.get(ctx, "o3", status, 1, func() (TaskCounts, error) { return TaskCounts{}, boom }); !errors.Is(err, boom) {
 		t.Fatalf("failed count: %v", err)
@@ -74,5 +80,29 @@ func TestCountCache(t *testing.T) {
 	wg.Wait()
 	if n := calls.Load(); n != 1 {
 		t.Errorf("8 concurrent requests made %d counts, want 1", n)
+	}
+}
+
+// TestCountCacheBound: the cache holds at most maxCountEntries filters, whatever the mix of
+// organizations and filters.
+func TestCountCacheBound(t *testing.T) {
+	ctx := context.Background()
+	var c countCache
+	one := func() (TaskCounts, error) { return TaskCounts{Total: 1}, nil }
+	for i := range maxCountEntries + 50 {
+		org := ID(fmt.Sprint("org", i%3))
+		if _, err := c.get(ctx, org, TaskFilter{Q: ptr(fmt.Sprint(i))}, 1, one); err != nil {
+			t.Fatal(err)
+		}
+		if c.size > maxCountEntries {
+			t.Fatalf("after %d counts the cache holds %d filters, over %d", i+1, c.size, maxCountEntries)
+		}
+	}
+	n := 0
+	for _, o := range c.orgs {
+		n += len(o.filters)
+	}
+	if n != c.size {
+		t.Errorf("size %d, filters held %d", c.size, n)
 	}
 }
