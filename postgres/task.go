@@ -86,9 +86,8 @@ func taskSearchText(t *fieldwork.Task) string {
 // other, each seeing the children committed before it.
 //
 // A row it has locked is read once per transaction: while the transaction has not written it,
-// later calls decode the document read the first time (an activity's master is asked for by the
-// step-order check, the lock order of the outbox and the roll-up, one round trip instead of
-// three).
+// later calls decode the document read the first time (an activity's master, asked for by the
+// step-order check and by the roll-up of a done, costs one round trip).
 func (tx *Tx) FindTaskByID(ctx context.Context, id fieldwork.ID) (*fieldwork.Task, error) {
 	var t fieldwork.Task
 	if row, ok := tx.locked[id]; ok {
