@@ -33,7 +33,6 @@ type taskRow struct {
 	doc, titleSort                          string
 	inserted                                bool     // the call created the task (else changed it)
 	assignees                               []string // its assignee rows, when the call wrote them
-	assigneeCreated                         []int64  // their task_created_time
 	writesAssignees                         bool
 }
 
@@ -153,15 +152,14 @@ func readTask(ctx context.Context, db *database, org, id string) (*taskRow, erro
 	if !found {
 		return nil, fmt.Errorf("task %s not found", id)
 	}
-	err = raw.query(ctx, `SELECT email, task_created_time FROM task_assignees WHERE organization_id = $1 AND task_id = $2 ORDER BY email`,
+	// Replayed with the task's created time as task_created_time, as the stores write it.
+	err = raw.query(ctx, `SELECT email FROM task_assignees WHERE organization_id = $1 AND task_id = $2 ORDER BY email`,
 		[]any{org, id}, func(scan func(...any) error) error {
 			var e string
-			var created int64
-			if err := scan(&e, &created); err != nil {
+			if err := scan(&e); err != nil {
 				return err
 			}
 			t.assignees = append(t.assignees, e)
-			t.assigneeCreated = append(t.assigneeCreated, created)
 			return nil
 		})
 	return t, err
