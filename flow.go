@@ -38,3 +38,20 @@ type FlowFilter struct {
 	Offset    int
 	Limit     int
 }
+
+// Clone returns a deep copy of f. FindFlowByID may return a flow shared with other readers
+// (see Tx); a caller that changes one clones it first.
+func (f *Flow) Clone() *Flow { return cloneJSON(f) }
+
+// cloneJSON deep-copies v through its JSON form, which every stored document round-trips.
+func cloneJSON[T any](v *T) *T {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	out := new(T)
+	if err := json.Unmarshal(b, out); err != nil {
+		panic(err)
+	}
+	return out
+}

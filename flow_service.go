@@ -149,6 +149,7 @@ func (s *Service) UpdateFlow(ctx context.Context, c *Caller, id ID, in FlowInput
 		if err := checkVersion(f.Version, ifMatch); err != nil {
 			return err
 		}
+		f = f.Clone()
 		applyFlow(f, in, full)
 		if err := validateFlow(f); err != nil {
 			return err
@@ -190,6 +191,7 @@ func (s *Service) DeleteFlow(ctx context.Context, c *Caller, id ID, ifMatch *int
 		return nil, err
 	}
 	at := NewMicroTime(s.now())
+	f = f.Clone()
 	f.DeletedAt = &at
 	return f, nil
 }

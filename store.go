@@ -76,6 +76,10 @@ type Tx interface {
 	// HubReferenced reports whether any task or user still references the hub.
 	HubReferenced(ctx context.Context, id ID) (bool, error)
 
+	// FindFlowByID returns one flow (ENOTFOUND, failedCode flow-033, when missing). The flow may
+	// be shared with every other reader of the same stored version: callers must not change it
+	// (Clone it first). Stores keep flows decoded; a test binary panics on the next read of a
+	// shared flow that a caller changed.
 	FindFlowByID(ctx context.Context, id ID) (*Flow, error)
 	FindFlowByName(ctx context.Context, name string) (*Flow, error)
 	FindFlows(ctx context.Context, f FlowFilter) ([]*Flow, int, error)
@@ -83,7 +87,8 @@ type Tx interface {
 	UpdateFlow(ctx context.Context, f *Flow) error
 	DeleteFlow(ctx context.Context, id ID) error
 
-	// FindWorkflowByID returns one workflow (ENOTFOUND, failedCode workf-033, when missing).
+	// FindWorkflowByID returns one workflow (ENOTFOUND, failedCode workf-033, when missing),
+	// shared like FindFlowByID's flows: callers must not change it (Clone it first).
 	FindWorkflowByID(ctx context.Context, id ID) (*Workflow, error)
 	// FindWorkflowByName returns the workflow with that name, compared case-insensitively.
 	FindWorkflowByName(ctx context.Context, name string) (*Workflow, error)

@@ -84,3 +84,7 @@ type WorkflowFilter struct {
 	Offset        int
 	Limit         int // 0 = all
 }
+
+// Clone returns a deep copy of w. FindWorkflowByID may return a workflow shared with other
+// readers (see Tx); a caller that changes one clones it first.
+func (w *Workflow) Clone() *Workflow { return cloneJSON(w) }

@@ -164,6 +164,7 @@ func (s *Service) UpdateWorkflow(ctx context.Context, c *Caller, id ID, in Workf
 		if err := checkVersion(w.Version, ifMatch); err != nil {
 			return err
 		}
+		w = w.Clone()
 		if in.Steps != nil && len(*in.Steps) != len(w.Steps) {
 			return InvalidField(CodeWorkflowStepsFrozen, "steps", "must keep the workflow's %d steps (got %d)", len(w.Steps), len(*in.Steps))
 		}

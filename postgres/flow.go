@@ -12,13 +12,14 @@ var (
 	errFlowName     = fieldwork.InvalidField("flow-031", "name", "The name has already been taken.")
 )
 
-// FindFlowByID returns one flow.
+// FindFlowByID returns one flow, shared with other readers of the same stored document (see
+// doccache): decoding it would cost more than the read.
 func (tx *Tx) FindFlowByID(ctx context.Context, id fieldwork.ID) (*fieldwork.Flow, error) {
-	var f fieldwork.Flow
-	if err := tx.getDoc(ctx, errFlowNotFound, &f, `SELECT doc FROM flows WHERE organization_id = $1 AND id = $2`, tx.org, id); err != nil {
+	doc, err := tx.getRaw(ctx, errFlowNotFound, `SELECT doc FROM flows WHERE organization_id = $1 AND id = $2`, tx.org, id)
+	if err != nil {
 		return nil, err
 	}
-	return &f, nil
+	return tx.store.flows.Decode(tx.org+"/"+id, doc, decode)
 }
 
 // FindFlowByName returns the flow with that name, compared case-insensitively.

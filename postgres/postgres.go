@@ -57,6 +57,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/fieldwork-dev/fieldwork"
+	"github.com/fieldwork-dev/fieldwork/internal/doccache"
 )
 
 //go:embed migrations/*.sql
@@ -65,6 +66,9 @@ var migrations embed.FS
 // Store implements fieldwork.Store on a PostgreSQL database.
 type Store struct {
 	pool *pgxpool.Pool
+	// Decoded flows and workflows (see FindFlowByID).
+	flows     *doccache.Cache[fieldwork.Flow]
+	workflows *doccache.Cache[fieldwork.Workflow]
 }
 
 var _ fieldwork.Store = (*Store)(nil)
@@ -82,7 +86,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool,
+		flows: doccache.New[fieldwork.Flow](doccache.DefaultLimit), workflows: doccache.New[fieldwork.Workflow](doccache.DefaultLimit)}, nil
 }
 
 // poolConfig parses dsn and sets plan_cache_mode=force_custom_plan on every connection, unless
@@ -185,7 +190,7 @@ func (s *Store) transact(ctx context.Context, orgID fieldwork.ID, readOnly bool,
 	return retry(ctx, maxAttempts, func() error {
 		// BeginTxFunc commits when fn returns nil and rolls back otherwise, also on a panic.
 		return pgx.BeginTxFunc(ctx, s.pool, opts, func(ptx pgx.Tx) error {
-			tx := &Tx{tx: ptx, org: orgID, lockRows: !readOnly}
+			tx := &Tx{tx: ptx, org: orgID, lockRows: !readOnly, store: s}
 			if err := fn(tx); err != nil {
 				return err
 			}
@@ -254,8 +259,9 @@ func isUnique(err error, constraint string) bool {
 
 // Tx is one transaction confined to one organization.
 type Tx struct {
-	tx  pgx.Tx
-	org fieldwork.ID
+	tx    pgx.Tx
+	org   fieldwork.ID
+	store *Store
 	// lockRows is set in Update transactions: FindTaskByID then locks the row it reads.
 	lockRows bool
 	// locked holds the task rows this Update transaction read and locked and has not written
@@ -283,14 +289,21 @@ func decode(doc []byte, dst any) error {
 
 // getDoc runs a query returning one doc column and decodes it into dst; no row → notFound.
 func (tx *Tx) getDoc(ctx context.Context, notFound error, dst any, query string, args ...any) error {
-	var doc []byte
-	err := tx.tx.QueryRow(ctx, query, args...).Scan(&doc)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return notFound
-	} else if err != nil {
+	doc, err := tx.getRaw(ctx, notFound, query, args...)
+	if err != nil {
 		return err
 	}
-	return decode(doc, dst)
+	return decode([]byte(doc), dst)
+}
+
+// getRaw runs a query returning one doc column and returns it undecoded; no row → notFound.
+func (tx *Tx) getRaw(ctx context.Context, notFound error, query string, args ...any) (string, error) {
+	var doc string
+	err := tx.tx.QueryRow(ctx, query, args...).Scan(&doc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", notFound
+	}
+	return doc, err
 }
 
 // docs runs a query returning doc columns and decodes each into a new T.

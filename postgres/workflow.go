@@ -21,13 +21,14 @@ func workflowSearchText(w *fieldwork.Workflow) string {
 	return strings.Join(parts, "\n")
 }
 
-// FindWorkflowByID returns one workflow.
+// FindWorkflowByID returns one workflow, shared with other readers of the same stored document
+// (see doccache).
 func (tx *Tx) FindWorkflowByID(ctx context.Context, id fieldwork.ID) (*fieldwork.Workflow, error) {
-	var w fieldwork.Workflow
-	if err := tx.getDoc(ctx, errWorkflowNotFound, &w, `SELECT doc FROM workflows WHERE organization_id = $1 AND id = $2`, tx.org, id); err != nil {
+	doc, err := tx.getRaw(ctx, errWorkflowNotFound, `SELECT doc FROM workflows WHERE organization_id = $1 AND id = $2`, tx.org, id)
+	if err != nil {
 		return nil, err
 	}
-	return &w, nil
+	return tx.store.workflows.Decode(tx.org+"/"+id, doc, decode)
 }
 
 // FindWorkflowByName returns the workflow with that name, compared case-insensitively.

@@ -22,6 +22,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/fieldwork-dev/fieldwork"
+	"github.com/fieldwork-dev/fieldwork/internal/doccache"
 )
 
 //go:embed migrations/*.sql
@@ -33,6 +34,9 @@ type Store struct {
 	read  *sql.DB
 	// Prepared statements of each pool (see stmtCache).
 	writeStmts, readStmts *stmtCache
+	// Decoded flows and workflows (see FindFlowByID).
+	flows     *doccache.Cache[fieldwork.Flow]
+	workflows *doccache.Cache[fieldwork.Workflow]
 }
 
 var _ fieldwork.Store = (*Store)(nil)
@@ -65,7 +69,8 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
-	return &Store{write: w, read: r, writeStmts: &stmtCache{db: w}, readStmts: &stmtCache{db: r}}, nil
+	return &Store{write: w, read: r, writeStmts: &stmtCache{db: w}, readStmts: &stmtCache{db: r},
+		flows: doccache.New[fieldwork.Flow](doccache.DefaultLimit), workflows: doccache.New[fieldwork.Workflow](doccache.DefaultLimit)}, nil
 }
 
 // Migrate applies the embedded migrations that have not run yet.
@@ -122,7 +127,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, orgID fie
 			_ = sqlTx.Rollback()
 		}
 	}()
-	tx := &Tx{tx: sqlTx, org: orgID, stmts: stmts}
+	tx := &Tx{tx: sqlTx, org: orgID, stmts: stmts, store: s}
 	if err = fn(tx); err != nil {
 		return err
 	}
@@ -140,6 +145,7 @@ type Tx struct {
 	tx    *sql.Tx
 	org   fieldwork.ID
 	stmts *stmtCache
+	store *Store
 	// read holds the task rows this transaction read and has not written since (see
 	// FindTaskByID).
 	read map[fieldwork.ID]readTask
@@ -152,14 +158,21 @@ func (tx *Tx) OrganizationID() fieldwork.ID { return tx.org }
 
 // getDoc runs a query returning one doc column and decodes it into dst; no row → notFound.
 func (tx *Tx) getDoc(ctx context.Context, notFound error, dst any, query string, args ...any) error {
-	var doc string
-	err := tx.queryRowContext(ctx, query, args...).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return notFound
-	} else if err != nil {
+	doc, err := tx.getRaw(ctx, notFound, query, args...)
+	if err != nil {
 		return err
 	}
 	return json.Unmarshal([]byte(doc), dst)
+}
+
+// getRaw runs a query returning one doc column and returns it undecoded; no row → notFound.
+func (tx *Tx) getRaw(ctx context.Context, notFound error, query string, args ...any) (string, error) {
+	var doc string
+	err := tx.queryRowContext(ctx, query, args...).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFound
+	}
+	return doc, err
 }
 
 // docs runs a query returning doc columns and decodes each with newItem.
