@@ -368,7 +368,8 @@ func (s *Service) afterChildChange(ctx context.Context, tx Tx, child *Task, beca
 	}
 	next := cloneTask(master)
 	ComputeRollup(present, steps).Apply(next)
-	if reflect.DeepEqual(taskMap(master), taskMap(next)) {
+	diff := taskDiff(master, next)
+	if len(diff) == 0 {
 		return nil
 	}
 	next.Version, next.UpdatedBy, next.UpdatedTime = master.Version+1, "System", NewTime(now)
@@ -376,7 +377,7 @@ func (s *Service) afterChildChange(ctx context.Context, tx Tx, child *Task, beca
 		return err
 	}
 	s.rollups.Add(1) // counted per attempt: a retried transaction may count twice
-	return s.recordChange(ctx, tx, nil, master, next, ActionRollup, &Cause{TaskID: child.ID, Action: action})
+	return s.record(ctx, tx, nil, master, next, diff, ActionRollup, &Cause{TaskID: child.ID, Action: action})
 }
 
 // deleteChildren deletes an activity's children (its master is deleted by the caller).
@@ -410,7 +411,7 @@ func (s *Service) updateMaster(ctx context.Context, tx Tx, c *Caller, m *Task, k
 	if kind != ChangePut && kind != ChangePatch {
 		return nil, Errorf(EINVALID, "activ-047", "Assign, move and done are not allowed on an activity master; change its steps")
 	}
-	cur := taskMap(m)
+	cur := taskFields(m)
 	var fe FieldErrors
 	for _, k := range masterProtected {
 		v, ok := body[k]
@@ -452,7 +453,8 @@ func (s *Service) updateMaster(ctx context.Context, tx Tx, c *Caller, m *Task, k
 	if p.OrderIndex != nil {
 		n.OrderIndex = *p.OrderIndex
 	}
-	if reflect.DeepEqual(taskMap(m), taskMap(n)) {
+	diff := taskDiff(m, n)
+	if len(diff) == 0 {
 		return m, nil
 	}
 	now := s.now()
@@ -464,12 +466,12 @@ func (s *Service) updateMaster(ctx context.Context, tx Tx, c *Caller, m *Task, k
 	if err := tx.UpdateTask(ctx, n); err != nil {
 		return nil, err
 	}
-	return n, s.recordChange(ctx, tx, c.User, m, n, action, nil)
+	return n, s.record(ctx, tx, c.User, m, n, diff, action, nil)
 }
 
 // sameMasterValue reports whether a sent value of a protected master key equals the current
 // one (so sending a master back unchanged is accepted).
-func sameMasterValue(key string, sent json.RawMessage, m *Task, cur any) bool {
+func sameMasterValue(key string, sent json.RawMessage, m *Task, cur json.RawMessage) bool {
 	switch key {
 	case "startTime", "endTime":
 		var s string

@@ -120,3 +120,25 @@ func BenchmarkTaskUnmarshalJSON(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTaskDiff is what every task write computes for its history: the keys a done
+// changes.
+func BenchmarkTaskDiff(b *testing.B) {
+	before := benchTask()
+	after := cloneTask(before)
+	after.Status, after.DoneBy, after.DoneTime = StatusDone, ptr("ana@acme.test"), NewTime(time.Now())
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := taskDiff(before, after); len(d) != 3 {
+			b.Fatalf("diff = %v", d)
+		}
+	}
+}
+
+func BenchmarkCloneTask(b *testing.B) {
+	t := benchTask()
+	b.ReportAllocs()
+	for b.Loop() {
+		cloneTask(t)
+	}
+}

@@ -41,17 +41,4 @@ type FlowFilter struct {
 
 // Clone returns a deep copy of f. FindFlowByID may return a flow shared with other readers
 // (see Tx); a caller that changes one clones it first.
-func (f *Flow) Clone() *Flow { return cloneJSON(f) }
-
-// cloneJSON deep-copies v through its JSON form, which every stored document round-trips.
-func cloneJSON[T any](v *T) *T {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	out := new(T)
-	if err := json.Unmarshal(b, out); err != nil {
-		panic(err)
-	}
-	return out
-}
+func (f *Flow) Clone() *Flow { return deepCopy(f) }

@@ -3,7 +3,6 @@ package fieldwork
 import (
 	"context"
 	"encoding/json"
-	"reflect"
 	"strings"
 	"time"
 )
@@ -457,13 +456,14 @@ func (s *Service) updateTask(ctx context.Context, tx Tx, c *Caller, id ID, kind 
 	lastAction := ""
 	next := func() *Task { return cloneTask(cur) }
 	save := func(n *Task, action string) error {
-		if reflect.DeepEqual(taskMap(cur), taskMap(n)) && action != ActionDone {
+		diff := taskDiff(cur, n)
+		if len(diff) == 0 && action != ActionDone {
 			return nil
 		}
 		n.Version = cur.Version + 1
 		n.UpdatedBy = c.User.Email
 		n.UpdatedTime = NewTime(now)
-		if err := s.recordChange(ctx, tx, c.User, cur, n, action, nil); err != nil {
+		if err := s.record(ctx, tx, c.User, cur, n, diff, action, nil); err != nil {
 			return err
 		}
 		cur, lastAction = n, action
@@ -575,7 +575,7 @@ func checkFixedKeys(t *Task, kind TaskChange, p *TaskPatch, body map[string]json
 		if flowDiffers {
 			fe.Add("flow", "cannot be changed on an activity step")
 		}
-		cur := taskMap(t)
+		cur := taskFields(t)
 		for _, k := range []string{"parentId", "stepOrder", "workflowId", "taskType", "subId"} {
 			if v, ok := body[k]; ok && !sameJSON(v, cur[k]) {
 				fe.Add(k, "cannot be changed on an activity step")
@@ -615,15 +615,6 @@ func checkFixedKeys(t *Task, kind TaskChange, p *TaskPatch, body map[string]json
 		return fe.Err("task-032")
 	}
 	return nil
-}
-
-// sameJSON reports whether a sent JSON value equals a current decoded one.
-func sameJSON(sent json.RawMessage, cur any) bool {
-	var v any
-	if err := json.Unmarshal(sent, &v); err != nil {
-		return false
-	}
-	return reflect.DeepEqual(v, cur)
 }
 
 func derefID(p *ID) ID {
@@ -737,32 +728,11 @@ func (s *Service) deleteTask(ctx context.Context, tx Tx, c *Caller, id ID, ifMat
 	return t, s.recordChange(ctx, tx, c.User, t, nil, ActionDelete, nil)
 }
 
-// cloneTask deep-copies a task through its JSON form.
+// cloneTask deep-copies a task, without its histories.
 func cloneTask(t *Task) *Task {
-	b, err := t.EncodeStored()
-	if err != nil {
-		panic(err)
-	}
-	var out Task
-	if err := json.Unmarshal(b, &out); err != nil {
-		panic(err)
-	}
+	out := deepCopy(t)
 	out.Histories = nil
-	return &out
-}
-
-// taskMap is the JSON object of a task without the keys every write changes.
-func taskMap(t *Task) map[string]any {
-	if t == nil {
-		return map[string]any{}
-	}
-	b, _ := json.Marshal(t)
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	for _, k := range []string{"version", "updatedTime", "updatedBy", "histories"} {
-		delete(m, k)
-	}
-	return m
+	return out
 }
 
 var actionWords = map[string]string{
@@ -778,33 +748,34 @@ var actionWords = map[string]string{
 // maps the action to its type) with its webhook deliveries (SPEC §9), so all exist exactly when
 // the change commits.
 func (s *Service) recordChange(ctx context.Context, tx Tx, actor *User, before, after *Task, action string, cause *Cause) error {
+	var d map[string]Change
+	if before != nil && after != nil {
+		d = taskDiff(before, after)
+	}
+	return s.record(ctx, tx, actor, before, after, d, action, cause)
+}
+
+// record is recordChange with the change's taskDiff already computed (nil for a create or a
+// delete).
+func (s *Service) record(ctx context.Context, tx Tx, actor *User, before, after *Task, diff map[string]Change, action string, cause *Cause) error {
 	now := s.now()
 	name, email := "System", "System"
 	if actor != nil {
 		name, email = actor.Name, actor.Email
 	}
+	if diff == nil {
+		diff = map[string]Change{}
+	}
 	h := &History{ID: NewID(now), Action: action, Notes: actionWords[action] + " by " + name,
-		ChangeData: map[string]any{}, Changes: map[string]Change{}, Actor: email, Cause: cause,
+		ChangeData: make(map[string]any, len(diff)), Changes: diff, Actor: email, Cause: cause,
 		CreatedAt: NewMicroTime(now)}
 	if after != nil {
 		h.TaskID = after.ID
 	} else {
 		h.TaskID = before.ID
 	}
-	if before != nil && after != nil {
-		bm, am := taskMap(before), taskMap(after)
-		for k, av := range am {
-			if bv, ok := bm[k]; !ok || !reflect.DeepEqual(bv, av) {
-				h.ChangeData[k] = bm[k]
-				h.Changes[k] = Change{From: bm[k], To: av}
-			}
-		}
-		for k, bv := range bm {
-			if _, ok := am[k]; !ok {
-				h.ChangeData[k] = bv
-				h.Changes[k] = Change{From: bv, To: nil}
-			}
-		}
+	for k, c := range diff {
+		h.ChangeData[k] = c.From
 	}
 	if err := tx.AddHistory(ctx, h); err != nil {
 		return err

@@ -87,4 +87,4 @@ type WorkflowFilter struct {
 
 // Clone returns a deep copy of w. FindWorkflowByID may return a workflow shared with other
 // readers (see Tx); a caller that changes one clones it first.
-func (w *Workflow) Clone() *Workflow { return cloneJSON(w) }
+func (w *Workflow) Clone() *Workflow { return deepCopy(w) }
