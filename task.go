@@ -269,6 +269,15 @@ type TaskFilter struct {
 	NoCount   bool // skip total and metadata counts (keyset mode)
 }
 
+// RangeSortedElsewhere reports whether f selects a startTime or doneTime range and sorts by
+// another key. Stores then find the page's ids first, from the range's index, and read only
+// those tasks: the range may hold thousands of tasks that must all be sorted (at 1M tasks a
+// one-day range read 2,900 rows to return 20).
+func (f TaskFilter) RangeSortedElsewhere() bool {
+	ranged := (f.TimeBy == "startTime" || f.TimeBy == "doneTime") && (f.TimeFrom != nil || f.TimeTo != nil)
+	return ranged && f.SortBy != f.TimeBy
+}
+
 // TaskCounts are the list metadata counts among the matching tasks.
 type TaskCounts struct {
 	Total   int

@@ -220,7 +220,13 @@ func (tx *Tx) FindTasks(ctx context.Context, f fieldwork.TaskFilter) ([]*fieldwo
 		return tx.findAssigneeTasks(ctx, f, dir)
 	}
 	cond, args := tx.taskWhere(f)
-	return docs[fieldwork.Task](ctx, tx, `SELECT doc FROM tasks WHERE `+cond+` ORDER BY `+col+dir+`, id`+dir+limitOffset(f.Limit, f.Offset), args...)
+	order := ` ORDER BY ` + col + dir + `, id` + dir
+	if f.RangeSortedElsewhere() {
+		// The page's ids from the range's covering index (migration 0009), then their rows.
+		return docs[fieldwork.Task](ctx, tx, `SELECT doc FROM tasks WHERE organization_id = $1 AND id IN
+			(SELECT id FROM tasks WHERE `+cond+order+limitOffset(f.Limit, f.Offset)+`)`+order, args...)
+	}
+	return docs[fieldwork.Task](ctx, tx, `SELECT doc FROM tasks WHERE `+cond+order+limitOffset(f.Limit, f.Offset), args...)
 }
 
 // findAssigneeTasks lists an assignee's tasks in creation order from the assignee index

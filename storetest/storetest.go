@@ -1925,18 +1925,25 @@ func testTaskPaging(t *testing.T, s fieldwork.Store) {
 	x := newTaskSet(t, s)
 
 	t.Run("offset and limit", func(t *testing.T) {
-		for _, sortBy := range []string{"", "startTime", "orderIndex"} {
-			for _, desc := range []bool{false, true} {
-				want := sortTasks(x.all, sortBy, desc)
-				for _, tt := range []struct{ offset, limit int }{{0, 3}, {3, 3}, {6, 3}, {7, 5}, {8, 2}, {20, 1}, {2, 0}} {
-					got := x.find(t, s, fieldwork.TaskFilter{SortBy: sortBy, SortDesc: desc, Offset: tt.offset, Limit: tt.limit})
-					end := len(want)
-					if tt.limit > 0 {
-						end = min(end, tt.offset+tt.limit)
+		for _, ranged := range []bool{false, true} {
+			for _, sortBy := range []string{"", "startTime", "orderIndex"} {
+				for _, desc := range []bool{false, true} {
+					f, match := fieldwork.TaskFilter{SortBy: sortBy, SortDesc: desc}, x.all
+					if ranged { // page ids from the range's index first, unless sorted by startTime
+						f.TimeBy, f.TimeTo, match = "startTime", ptr(at(100)), []*fieldwork.Task{x.t1, x.t2, x.t4, x.t5}
 					}
-					w := want[min(tt.offset, len(want)):max(end, min(tt.offset, len(want)))]
-					diff(t, fmt.Sprintf("sort %q desc=%v offset %d limit %d", sortBy, desc, tt.offset, tt.limit),
-						x.names.of(taskIDs(w)), x.names.of(taskIDs(got)))
+					want := sortTasks(match, sortBy, desc)
+					for _, tt := range []struct{ offset, limit int }{{0, 3}, {3, 3}, {6, 3}, {7, 5}, {8, 2}, {20, 1}, {2, 0}} {
+						f.Offset, f.Limit = tt.offset, tt.limit
+						got := x.find(t, s, f)
+						end := len(want)
+						if tt.limit > 0 {
+							end = min(end, tt.offset+tt.limit)
+						}
+						w := want[min(tt.offset, len(want)):max(end, min(tt.offset, len(want)))]
+						diff(t, fmt.Sprintf("ranged=%v sort %q desc=%v offset %d limit %d", ranged, sortBy, desc, tt.offset, tt.limit),
+							x.names.of(taskIDs(w)), x.names.of(taskIDs(got)))
+					}
 				}
 			}
 		}
@@ -1955,6 +1962,10 @@ func testTaskPaging(t *testing.T, s fieldwork.Store) {
 			{"assignee", fieldwork.TaskFilter{Assignee: ptr("Budi@example.com")}, []*fieldwork.Task{x.t4, x.t6}},
 			{"assignee and status", fieldwork.TaskFilter{Assignee: ptr("ana@example.com"), Status: []string{fieldwork.StatusDone}},
 				[]*fieldwork.Task{x.t3}},
+			// Sorted by another key, a time range's page ids come from its index first
+			// (TaskFilter.RangeSortedElsewhere).
+			{"startTime range", fieldwork.TaskFilter{TimeBy: "startTime", TimeTo: ptr(at(100))}, []*fieldwork.Task{x.t1, x.t2, x.t4, x.t5}},
+			{"doneTime range", fieldwork.TaskFilter{TimeBy: "doneTime", TimeFrom: ptr(at(0))}, []*fieldwork.Task{x.t3, x.t4, x.t6}},
 		}
 		for _, ft := range filters {
 			for _, sortBy := range taskSorts {
