@@ -120,6 +120,8 @@ type Tx interface {
 	// cached list counts by it.
 	TaskVersion(ctx context.Context) (dataVersion, changes int64, err error)
 
+	// AddHistory appends an entry to a task's history. A store may defer the write to the
+	// commit, like AppendEvent's; the transaction's FindHistories sees it.
 	AddHistory(ctx context.Context, h *History) error
 	FindHistories(ctx context.Context, taskID ID, newestFirst bool, offset, limit int) ([]*History, int, error)
 

@@ -267,10 +267,12 @@ type Tx struct {
 	// locked holds the task rows this Update transaction read and locked and has not written
 	// since: no one else can change them before it ends (see FindTaskByID).
 	locked map[fieldwork.ID]lockedTask
-	// What the transaction writes to organization_state at its end (see flush): the task
-	// writes not yet counted (touchTasks), the events appended (AppendEvent).
+	// What the transaction writes at its end, in one statement (see flush): the task writes
+	// not yet counted in organization_state (touchTasks), the events appended (AppendEvent),
+	// the history entries added (AddHistory).
 	touches, touchedAt int64
 	events             []pendingEvent
+	histories          []*fieldwork.History
 }
 
 // OrganizationID returns the organization the transaction is confined to.

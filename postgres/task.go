@@ -403,14 +403,16 @@ func (tx *Tx) TaskVersion(ctx context.Context) (dataVersion, changes int64, err 
 }
 
 // AddHistory appends a history entry.
-func (tx *Tx) AddHistory(ctx context.Context, h *fieldwork.History) error {
-	_, err := tx.tx.Exec(ctx, `INSERT INTO task_histories (organization_id, task_id, id, created_at, doc) VALUES ($1, $2, $3, $4, $5)`,
-		tx.org, h.TaskID, h.ID, h.CreatedAt.UnixMicro(), mustJSON(h))
-	return err
+func (tx *Tx) AddHistory(_ context.Context, h *fieldwork.History) error {
+	tx.histories = append(tx.histories, h)
+	return nil
 }
 
 // FindHistories returns a task's entries (oldest or newest first) and their total.
 func (tx *Tx) FindHistories(ctx context.Context, taskID fieldwork.ID, newestFirst bool, offset, limit int) ([]*fieldwork.History, int, error) {
+	if err := tx.flush(ctx); err != nil {
+		return nil, 0, err
+	}
 	total, err := tx.count(ctx, `SELECT count(*) FROM task_histories WHERE organization_id = $1 AND task_id = $2`, tx.org, taskID)
 	if err != nil {
 		return nil, 0, err

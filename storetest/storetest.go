@@ -2128,6 +2128,36 @@ func testHistories(t *testing.T, s fieldwork.Store) {
 		})
 		diff(t, "histories", []*fieldwork.History{h1, h2, h3}, got)
 	})
+
+	// A store may defer AddHistory to the commit (Store contract): the transaction still reads
+	// its entries, and a rolled-back one leaves none.
+	t.Run("read in the adding transaction, gone with its rollback", func(t *testing.T) {
+		h4 := newHistory(other.ID, fieldwork.ActionDone, 4)
+		boom := errors.New("boom")
+		err := s.Update(ctx, o.ID, func(tx fieldwork.Tx) error {
+			if err := tx.AddHistory(ctx, h4); err != nil {
+				return err
+			}
+			got, total, err := tx.FindHistories(ctx, other.ID, true, 0, 1)
+			if err != nil {
+				return err
+			}
+			diff(t, "inside the transaction", []string{"h4"}, names{h4.ID: "h4", hOther.ID: "other"}.of(hids(got)))
+			if total != 2 {
+				t.Errorf("inside the transaction: total %d, want 2", total)
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("Update = %v, want fn's error", err)
+		}
+		var got []*fieldwork.History
+		view(t, s, o.ID, func(tx fieldwork.Tx) (err error) {
+			got, _, err = tx.FindHistories(ctx, other.ID, false, 0, 0)
+			return err
+		})
+		diff(t, "after the rollback", []string{"other"}, n.of(hids(got)))
+	})
 }
 
 // ---------------------------------------------------------------------------------------------
