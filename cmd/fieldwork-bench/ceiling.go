@@ -15,7 +15,8 @@ import (
 // JSON, no validation, no reads. The rows are captured from the database right after a real API
 // call (every task row it inserted or changed, with its assignee rows, and every history entry
 // and outbox event it appended), so the ceiling writes exactly what the server writes, only
-// with fresh ids.
+// with fresh ids, and with the statements the store uses: a row each, except on PostgreSQL the
+// history entries and events, which the store writes in one statement at its commit.
 
 const taskCols = `organization_id, id, flow, flow_id, hub_id, status, task_type, parent_id, workflow_id,
 	routing_result_id, done_by, search_text, start_time, end_time, done_time, created_time, updated_time, order_index,
@@ -229,6 +230,9 @@ func replay(ctx context.Context, db *database, rows *callRows, ids map[string]st
 				}
 			}
 		}
+		if db.engine == "postgres" {
+			return replayOutboxPostgres(ctx, tx, org, rows, now, func(id string) string { return ids[id] }, r.Replace)
+		}
 		for _, h := range rows.histories {
 			if err := tx.exec(ctx, `INSERT INTO task_histories (organization_id, task_id, id, created_at, doc) VALUES ($1, $2, $3, $4, $5)`,
 				org, ids[h.taskID], fieldwork.NewID(now), now.UnixMicro(), doc(h.doc)); err != nil {
@@ -249,6 +253,36 @@ func replay(ctx context.Context, db *database, rows *callRows, ids map[string]st
 		return tx.exec(ctx, `UPDATE organization_state SET task_data_version = CASE WHEN task_data_version < $2 THEN $2
 			ELSE task_data_version END, task_changes = task_changes + $3 WHERE organization_id = $1`, org, now.Unix(), int64(len(rows.tasks)))
 	})
+}
+
+// replayOutboxPostgres writes a call's history entries and events, and counts its task writes,
+// in one statement, as the PostgreSQL store does at its commit (postgres.Tx.flush): the ceiling
+// writes the same rows with the same statements, minus everything else. (The event documents are
+// stored as captured, not rewritten around their new sequence numbers.)
+func replayOutboxPostgres(ctx context.Context, tx rawTx, org string, rows *callRows, now time.Time, id func(string) string, replace func(string) string) error {
+	eIDs, eDocs := make([]string, len(rows.events)), make([]string, len(rows.events))
+	for i, e := range rows.events {
+		eIDs[i], eDocs[i] = fieldwork.NewID(now), replace(e.doc)
+	}
+	n := len(rows.histories)
+	hTasks, hIDs, hTimes, hDocs := make([]string, n), make([]string, n), make([]int64, n), make([]string, n)
+	for i, h := range rows.histories {
+		hTasks[i], hIDs[i], hTimes[i], hDocs[i] = id(h.taskID), fieldwork.NewID(now), now.UnixMicro(), replace(h.doc)
+	}
+	var base int64
+	return tx.queryRow(ctx, []any{&base}, `WITH s AS (
+			UPDATE organization_state SET event_sequence = event_sequence + $2,
+				task_data_version = GREATEST(task_data_version, $3), task_changes = task_changes + $4
+			WHERE organization_id = $1 RETURNING event_sequence - $2 AS base),
+		e AS (
+			INSERT INTO events (organization_id, sequence, id, doc)
+			SELECT $1, s.base + x.n, x.id, x.doc::json FROM s, unnest($5::text[], $6::text[]) WITH ORDINALITY AS x (id, doc, n)),
+		h AS (
+			INSERT INTO task_histories (organization_id, task_id, id, created_at, doc)
+			SELECT $1, h.task_id, h.id, h.created_at, h.doc::jsonb
+			FROM unnest($7::text[], $8::text[], $9::bigint[], $10::text[]) AS h (task_id, id, created_at, doc))
+		SELECT base FROM s`,
+		org, int64(len(rows.events)), now.Unix(), int64(len(rows.tasks)), eIDs, eDocs, hTasks, hIDs, hTimes, hDocs)
 }
 
 func contains(list []string, v string) bool {
