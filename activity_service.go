@@ -161,16 +161,27 @@ func (s *Service) createActivityTx(ctx context.Context, tx Tx, c *Caller, b *act
 		}
 		return h, err
 	}
+	// The steps' flows in one read.
+	flowIDs := make([]ID, len(wf.Steps))
+	for i, st := range wf.Steps {
+		flowIDs[i] = st.FlowID
+	}
+	found, err := tx.FindFlowsByIDs(ctx, flowIDs)
+	if err != nil {
+		return nil, err
+	}
+	flows := make(map[ID]*Flow, len(found))
+	for _, f := range found {
+		flows[f.ID] = f
+	}
 	children := make([]*Task, len(wf.Steps))
 	for i, st := range wf.Steps {
 		prefix := Path("tasks", i)
 		p := patches[i]
-		flow, err := tx.FindFlowByID(ctx, st.FlowID)
-		if ErrorCode(err) == ENOTFOUND {
+		flow := flows[st.FlowID]
+		if flow == nil {
 			fe.Add(Path(prefix, "flow"), "the step's flow no longer exists")
 			continue
-		} else if err != nil {
-			return nil, err
 		}
 		hubID := p.HubID
 		if hubID == nil || *hubID == "" {

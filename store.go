@@ -81,6 +81,9 @@ type Tx interface {
 	// (Clone it first). Stores keep flows decoded; a test binary panics on the next read of a
 	// shared flow that a caller changed.
 	FindFlowByID(ctx context.Context, id ID) (*Flow, error)
+	// FindFlowsByIDs returns the flows with those ids, in no particular order; missing ones are
+	// left out. The flows are shared like FindFlowByID's.
+	FindFlowsByIDs(ctx context.Context, ids []ID) ([]*Flow, error)
 	FindFlowByName(ctx context.Context, name string) (*Flow, error)
 	FindFlows(ctx context.Context, f FlowFilter) ([]*Flow, int, error)
 	CreateFlow(ctx context.Context, f *Flow) error

@@ -22,6 +22,32 @@ func (tx *Tx) FindFlowByID(ctx context.Context, id fieldwork.ID) (*fieldwork.Flo
 	return tx.store.flows.Decode(tx.org+"/"+id, doc, decode)
 }
 
+// FindFlowsByIDs returns the flows with those ids (missing ones left out), in one statement:
+// an activity's steps each name a flow.
+func (tx *Tx) FindFlowsByIDs(ctx context.Context, ids []fieldwork.ID) ([]*fieldwork.Flow, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := tx.tx.Query(ctx, `SELECT id, doc FROM flows WHERE organization_id = $1 AND id = ANY($2)`, tx.org, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*fieldwork.Flow
+	for rows.Next() {
+		var id, doc string
+		if err := rows.Scan(&id, &doc); err != nil {
+			return nil, err
+		}
+		f, err := tx.store.flows.Decode(tx.org+"/"+id, doc, decode)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
 // FindFlowByName returns the flow with that name, compared case-insensitively.
 func (tx *Tx) FindFlowByName(ctx context.Context, name string) (*fieldwork.Flow, error) {
 	var f fieldwork.Flow

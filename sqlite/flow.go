@@ -23,6 +23,38 @@ func (tx *Tx) FindFlowByID(ctx context.Context, id fieldwork.ID) (*fieldwork.Flo
 	return tx.store.flows.Decode(tx.org+"/"+id, doc, json.Unmarshal)
 }
 
+// FindFlowsByIDs returns the flows with those ids (missing ones left out), in one statement:
+// an activity's steps each name a flow.
+func (tx *Tx) FindFlowsByIDs(ctx context.Context, ids []fieldwork.ID) ([]*fieldwork.Flow, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := []any{tx.org}
+	ph := make([]string, len(ids))
+	for i, id := range ids {
+		args = append(args, id)
+		ph[i] = placeholder(len(args))
+	}
+	rows, err := tx.tx.QueryContext(ctx, `SELECT id, doc FROM flows WHERE organization_id = $1 AND id IN (`+strings.Join(ph, ",")+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*fieldwork.Flow
+	for rows.Next() {
+		var id, doc string
+		if err := rows.Scan(&id, &doc); err != nil {
+			return nil, err
+		}
+		f, err := tx.store.flows.Decode(tx.org+"/"+id, doc, json.Unmarshal)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
 // FindFlowByName returns the flow with that name, compared case-insensitively.
 func (tx *Tx) FindFlowByName(ctx context.Context, name string) (*fieldwork.Flow, error) {
 	var f fieldwork.Flow

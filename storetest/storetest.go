@@ -1102,6 +1102,25 @@ func testFlows(t *testing.T, s fieldwork.Store) {
 		}
 	})
 
+	t.Run("FindFlowsByIDs", func(t *testing.T) {
+		other := createOrg(t, s, "Other", 1)
+		elsewhere := newFlow(other.ID, "Pickup", 1, 1)
+		create(t, s, other.ID, elsewhere)
+		for _, tt := range []struct {
+			name string
+			ids  []fieldwork.ID
+			want []*fieldwork.Flow
+		}{
+			{"none", nil, nil},
+			{"two, a missing one and a repeat", []fieldwork.ID{survey.ID, fieldwork.NewID(at(0)), pickup.ID, survey.ID}, []*fieldwork.Flow{pickup, survey}},
+			{"another organization's", []fieldwork.ID{elsewhere.ID, delivery.ID}, []*fieldwork.Flow{delivery}},
+		} {
+			got := get(t, s, o.ID, func(tx fieldwork.Tx) ([]*fieldwork.Flow, error) { return tx.FindFlowsByIDs(ctx, tt.ids) })
+			slices.SortFunc(got, func(a, b *fieldwork.Flow) int { return strings.Compare(a.Name, b.Name) })
+			diff(t, tt.name, tt.want, got, cmpopts.EquateEmpty())
+		}
+	})
+
 	t.Run("FindFlowByName", func(t *testing.T) {
 		for _, name := range []string{"Pickup", "PICKUP", "pickup"} {
 			got := get(t, s, o.ID, func(tx fieldwork.Tx) (*fieldwork.Flow, error) { return tx.FindFlowByName(ctx, name) })
