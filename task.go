@@ -157,34 +157,28 @@ func appendKV(buf *bytes.Buffer, k string, v any) {
 }
 
 // UnmarshalJSON decodes a stored task: fixed keys into fields, every other key into Values.
+// The fixed keys are decoded in one pass; the members are then walked, not decoded again, for
+// the other keys (their values are kept as written, in one copy of b).
 func (t *Task) UnmarshalJSON(b []byte) error {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return err
-	}
 	if err := json.Unmarshal(b, (*taskJSON)(t)); err != nil {
 		return err
 	}
-	if v, ok := m["subStatus"]; ok {
-		if err := json.Unmarshal(v, &t.SubStatus); err != nil {
-			return err
-		}
-	}
-	if v, ok := m[storedKeyMapped]; ok {
-		if err := json.Unmarshal(v, &t.Mapped); err != nil {
-			return err
-		}
-	}
-	for k, v := range m {
-		if taskFixedKeys[k] || k == storedKeyMapped {
-			continue
+	own := append([]byte(nil), b...)
+	return eachMember(own, func(k string, v []byte) error {
+		switch {
+		case k == "subStatus":
+			return json.Unmarshal(v, &t.SubStatus)
+		case k == storedKeyMapped:
+			return json.Unmarshal(v, &t.Mapped)
+		case taskFixedKeys[k]:
+			return nil
 		}
 		if t.Values == nil {
 			t.Values = map[string]json.RawMessage{}
 		}
-		t.Values[k] = v
-	}
-	return nil
+		t.Values[k] = v[:len(v):len(v)]
+		return nil
+	})
 }
 
 // taskFixedKeys are the JSON keys Task encodes itself; every other key is a component value.
