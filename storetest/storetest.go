@@ -1949,7 +1949,7 @@ func testTaskPaging(t *testing.T, s fieldwork.Store) {
 				for _, desc := range []bool{false, true} {
 					f, match := fieldwork.TaskFilter{SortBy: sortBy, SortDesc: desc}, x.all
 					if ranged { // page ids from the range's index first, unless sorted by startTime
-						f.TimeBy, f.TimeTo, match = "startTime", ptr(at(100)), []*fieldwork.Task{x.t1, x.t2, x.t4, x.t5}
+						f.TimeBy, f.TimeFrom, f.TimeTo, match = "startTime", ptr(at(-60)), ptr(at(100)), []*fieldwork.Task{x.t1, x.t2, x.t4, x.t5}
 					}
 					want := sortTasks(match, sortBy, desc)
 					for _, tt := range []struct{ offset, limit int }{{0, 3}, {3, 3}, {6, 3}, {7, 5}, {8, 2}, {20, 1}, {2, 0}} {
@@ -1984,6 +1984,8 @@ func testTaskPaging(t *testing.T, s fieldwork.Store) {
 			// Sorted by another key, a time range's page ids come from its index first
 			// (TaskFilter.RangeSortedElsewhere).
 			{"startTime range", fieldwork.TaskFilter{TimeBy: "startTime", TimeTo: ptr(at(100))}, []*fieldwork.Task{x.t1, x.t2, x.t4, x.t5}},
+			{"startTime range, both bounds", fieldwork.TaskFilter{TimeBy: "startTime", TimeFrom: ptr(at(-60)), TimeTo: ptr(at(100))},
+				[]*fieldwork.Task{x.t1, x.t2, x.t4, x.t5}},
 			{"doneTime range", fieldwork.TaskFilter{TimeBy: "doneTime", TimeFrom: ptr(at(0))}, []*fieldwork.Task{x.t3, x.t4, x.t6}},
 		}
 		for _, ft := range filters {
