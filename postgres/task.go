@@ -230,8 +230,13 @@ func (tx *Tx) FindTasks(ctx context.Context, f fieldwork.TaskFilter) ([]*fieldwo
 	order := ` ORDER BY ` + col + dir + `, id` + dir
 	if f.RangeSortedElsewhere() {
 		// The page's ids from the range's covering index (migration 0009), then their rows,
-		// joined in that order.
-		return docs[fieldwork.Task](ctx, tx, `SELECT t.doc FROM (SELECT id, `+col+` AS k FROM tasks WHERE `+cond+order+
+		// joined in that order. A narrow range is sorted by an expression no index matches, so
+		// that the planner reads the range rather than walking the sort index.
+		inner := order
+		if f.NarrowRange() {
+			inner = ` ORDER BY COALESCE(` + col + `, ` + col + `)` + dir + `, id` + dir
+		}
+		return docs[fieldwork.Task](ctx, tx, `SELECT t.doc FROM (SELECT id, `+col+` AS k FROM tasks WHERE `+cond+inner+
 			limitOffset(f.Limit, f.Offset)+`) AS p CROSS JOIN tasks t WHERE t.organization_id = $1 AND t.id = p.id
 			ORDER BY p.k`+dir+`, p.id`+dir, args...)
 	}

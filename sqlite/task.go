@@ -228,12 +228,10 @@ func (tx *Tx) FindTasks(ctx context.Context, f fieldwork.TaskFilter) ([]*fieldwo
 	if f.RangeSortedElsewhere() {
 		// The page's ids from the range's covering index (migration 0009), then their rows,
 		// joined in that order (CROSS JOIN: with an IN list SQLite walked the organization's
-		// sort index to find the 20 rows). SQLite has no statistics of the range's size: a range
-		// of at most rangeIndexSpan is read from its index whatever the sort, and a wider
-		// one, which may hold most of the organization, is left to the planner (which walks
-		// the sort index when the list has a cursor).
+		// sort index to find the 20 rows). A narrow range is read from its index (without
+		// statistics, SQLite walked the sort index when the list had a cursor).
 		from := "tasks"
-		if f.TimeFrom != nil && f.TimeTo != nil && f.TimeTo.Sub(*f.TimeFrom) <= rangeIndexSpan {
+		if f.NarrowRange() {
 			from = "tasks INDEXED BY " + map[string]string{"startTime": "tasks_start", "doneTime": "tasks_done"}[f.TimeBy]
 		}
 		return docs[fieldwork.Task](ctx, tx, `SELECT t.doc FROM (SELECT id, `+col+` AS k FROM `+from+` WHERE `+cond+order+
@@ -242,10 +240,6 @@ func (tx *Tx) FindTasks(ctx context.Context, f fieldwork.TaskFilter) ([]*fieldwo
 	}
 	return docs[fieldwork.Task](ctx, tx, `SELECT doc FROM tasks WHERE `+cond+order+limitOffset(f.Limit, f.Offset), args...)
 }
-
-// rangeIndexSpan is the widest startTime or doneTime range FindTasks reads from the range's
-// index when the list is sorted by another key: a month of an organization's tasks.
-const rangeIndexSpan = 31 * 24 * time.Hour
 
 // findAssigneeTasks lists an assignee's tasks in creation order from the assignee index
 // (organization_id, email, task_created_time, task_id): one ordered range of it, and one
