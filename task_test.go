@@ -2,6 +2,7 @@ package fieldwork
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -125,5 +126,32 @@ func TestTaskJSON(t *testing.T) {
 	_ = json.Unmarshal(b, &m)
 	if _, ok := m["subStatus"]; !ok || m["name"] != "Job" || len(m["tasks"].([]any)) != 2 {
 		t.Fatalf("master encoded %s", b)
+	}
+}
+
+func TestTimeBounds(t *testing.T) {
+	day := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+	before := time.Unix(-10, 0)
+	show := func(p *int64) string {
+		if p == nil {
+			return "none"
+		}
+		return fmt.Sprint(*p)
+	}
+	for _, tt := range []struct {
+		f        TaskFilter
+		from, to string
+	}{
+		{TaskFilter{TimeBy: "startTime"}, "none", "none"},
+		{TaskFilter{TimeBy: "startTime", TimeTo: &day}, "1", fmt.Sprint(day.UnixMicro())},
+		{TaskFilter{TimeBy: "doneTime", TimeFrom: &before}, "1", "none"},
+		{TaskFilter{TimeBy: "startTime", TimeFrom: &day}, fmt.Sprint(day.UnixMicro()), "none"},
+		{TaskFilter{TimeBy: "createdTime", TimeFrom: &before}, fmt.Sprint(before.UnixMicro()), "none"},
+		{TaskFilter{TimeTo: &day}, "none", fmt.Sprint(day.UnixMicro())},
+	} {
+		from, to := tt.f.TimeBounds()
+		if show(from) != tt.from || show(to) != tt.to {
+			t.Errorf("%+v: TimeBounds = %s, %s, want %s, %s", tt.f, show(from), show(to), tt.from, tt.to)
+		}
 	}
 }
